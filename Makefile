@@ -1,0 +1,38 @@
+# BankWatch: `make run` serves the embedded mode, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup run test lint unit test-integration browser-deps bench
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+	$(PY) manage.py provision_models
+	$(PY) manage.py migrate --noinput
+
+run: setup
+	@$(PY) manage.py ensure_admin | $(PY) -c 'import json,sys; d=json.loads(sys.stdin.read().splitlines()[-1]); print("\nBankWatch on http://127.0.0.1:$(PORT)/  admin user: " + d["username"] + ("  password: " + d["password"] if d["password"] else "  (password unchanged; set BANKWATCH_ADMIN_PASSWORD to reset)") + "\n")'
+	$(PY) -m daphne -b 127.0.0.1 -p $(PORT) bankwatch.asgi:application
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+unit: setup
+	$(PY) -m pytest -m "not integration"
+
+# Against the real PostgreSQL and Redis of this machine, with a real Celery worker;
+# the tests skip, saying why, where those services are absent.
+test-integration: setup
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bankwatch} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	$(PY) -m pytest -m integration
+
+test: setup lint unit test-integration

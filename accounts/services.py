@@ -1,0 +1,39 @@
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Role, User
+from organizations.models import Bank
+from organizations.services import get_or_create_branch
+
+
+@transaction.atomic
+def create_user(
+    username: str,
+    role: str,
+    password: str,
+    bank_name: str = "",
+    branch_name: str = "",
+    jurisdiction: str = "",
+) -> User:
+    """Create a user with a role and scope; a curator is staff so the admin opens to them."""
+    if role not in Role.values:
+        raise ValidationError(f"unknown role {role!r}; use one of {', '.join(Role.values)}")
+    if role == Role.BANK_SECURITY and not bank_name:
+        raise ValidationError("bank security staff need --bank")
+    if branch_name and not bank_name:
+        raise ValidationError("--branch needs --bank")
+    user = User(username=username, role=role, is_staff=role == Role.CURATOR)
+    user.set_password(password)
+    if bank_name:
+        user.bank, _ = Bank.objects.get_or_create(name=bank_name)
+    if role == Role.POLICE:
+        user.jurisdiction = jurisdiction or (user.bank.jurisdiction if user.bank else "Ho Chi Minh City")
+    user.full_clean(exclude=["password"])
+    user.save()
+    if branch_name:
+        user.branches.add(get_or_create_branch(bank_name, branch_name))
+    if role == Role.CURATOR:
+        group, _ = Group.objects.get_or_create(name="curators")
+        user.groups.add(group)
+    return user

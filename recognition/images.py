@@ -1,0 +1,63 @@
+"""Decoding untrusted image bytes safely: type, size and pixel limits before any pixel is decoded."""
+
+import io
+import warnings
+
+import numpy as np
+from django.conf import settings
+from numpy.typing import NDArray
+from PIL import Image, ImageOps
+
+CAMERA_FORMATS = ("JPEG", "PNG")
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+class InvalidImage(ValueError):
+    """The bytes are not an image we accept. `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def decode_image(data: bytes, max_side: int = 0, formats: tuple[str, ...] = CAMERA_FORMATS) -> NDArray[np.uint8]:
+    """Decode JPEG or PNG bytes into a BGR array, refusing bombs and truncated files.
+
+    max_side > 0 lets a large JPEG decode at a reduced scale (at least max_side on its
+    longer side), which is much cheaper than decoding it whole and resizing.
+    """
+    if len(data) > settings.MAX_UPLOAD_BYTES:
+        raise InvalidImage(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
+    if not data:
+        raise InvalidImage("image is empty")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError as exc:
+            raise InvalidImage(f"image has too many pixels: {exc}", 413) from None
+        except Exception:
+            raise InvalidImage(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
+        if image.format not in formats:
+            raise InvalidImage(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
+        width, height = image.size
+        if width < 1 or height < 1:
+            raise InvalidImage("image has no pixels")
+        if width * height > settings.MAX_IMAGE_PIXELS:
+            raise InvalidImage(
+                f"image is {width}x{height} pixels; the limit is {settings.MAX_IMAGE_PIXELS} pixels", 413
+            )
+        try:
+            if max_side and image.format == "JPEG":
+                image.draft("RGB", (max_side, max_side))
+            image.load()
+            rgb = ImageOps.exif_transpose(image).convert("RGB")
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
+            raise InvalidImage(f"image is truncated or corrupt: {exc}") from None
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
+
+
+def encode_jpeg(pixels: NDArray[np.uint8], quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, ::-1])).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
