@@ -1,0 +1,140 @@
+"""Watchlists, their subjects, reference photos and the face templates made from them."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Bank, Branch
+
+
+class Watchlist(models.Model):
+    class Sound(models.TextChoices):
+        SIREN = "siren", _("Siren")
+        CHIME = "chime", _("Chime")
+        BEEP = "beep", _("Beep")
+        NONE = "none", _("Silent")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    agency = models.CharField(_("owning agency"), max_length=200, default="Ho Chi Minh City Police")
+    threshold = models.FloatField(
+        _("match threshold"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Cosine similarity needed for a match; empty uses the system default. Larger lists need a stricter value."
+        ),
+    )
+    colour = models.CharField(_("colour"), max_length=7, default="#b3261e", help_text=_("#rrggbb"))
+    sound = models.CharField(_("alert sound"), max_length=10, choices=Sound.choices, default=Sound.SIREN)
+    requires_acknowledgement = models.BooleanField(_("alerts must be acknowledged"), default=True)
+    banks = models.ManyToManyField(Bank, blank=True, help_text=_("Empty: applies to every bank."))
+    branches = models.ManyToManyField(Branch, blank=True, help_text=_("Empty: every branch of the banks above."))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def effective_threshold(self) -> float:
+        return self.threshold if self.threshold is not None else settings.RECOGNITION_THRESHOLD
+
+
+class Subject(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        EXPIRED = "expired", _("Expired")
+        REMOVED = "removed", _("Removed")
+
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.PROTECT, related_name="subjects")
+    full_name = models.CharField(_("full name"), max_length=200)
+    aliases = models.CharField(_("aliases"), max_length=500, blank=True, help_text=_("Comma-separated"))
+    notes = models.TextField(_("notes"), blank=True)
+    case_reference = models.CharField(_("case reference"), max_length=100, blank=True)
+    legal_basis = models.CharField(_("legal basis for listing"), max_length=300, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(
+        _("expires"), null=True, blank=True, help_text=_("Stops matching by itself after this moment.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_matchable(self) -> bool:
+        return self.status == self.Status.ACTIVE and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class ReferencePhoto(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("photo"), upload_to="enrollment/photos/")
+    face_crop = models.FileField(upload_to="enrollment/crops/", blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+    quality = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject} #{self.pk}"
+
+
+class FaceTemplate(models.Model):
+    """One embedding of an accepted reference photo, by the model named in model_id."""
+
+    photo = models.ForeignKey(ReferencePhoto, on_delete=models.CASCADE, related_name="templates")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="templates")
+    model_id = models.CharField(max_length=100, db_index=True)
+    embedding = models.BinaryField()  # float32, L2-normalised
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["photo", "model_id"], name="one_template_per_photo_and_model")]
+
+
+class CounterExample(models.Model):
+    """A face a reviewer said is *not* this subject ("not this person"): it must not raise the same alert again."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="counter_examples")
+    model_id = models.CharField(max_length=100)
+    embedding = models.BinaryField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    source_alert_id = models.BigIntegerField(null=True, blank=True)
+
+
+class GalleryVersion(models.Model):
+    """One row whose counter rises on every change to what the gallery holds.
+
+    Each worker process compares it with the version its in-memory gallery was built
+    from, so a new, removed or expired subject takes effect on the next frame everywhere.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    @classmethod
+    def bump(cls) -> None:
+        updated = cls.objects.filter(pk=1).update(version=models.F("version") + 1)
+        if not updated:
+            cls.objects.get_or_create(pk=1, defaults={"version": 1})
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
