@@ -59,6 +59,8 @@ class Alert(models.Model):
     probe_crop = models.FileField(upload_to="alerts/crops/", blank=True)
     evidence_frame = models.FileField(upload_to="alerts/frames/", blank=True, help_text="bystanders blurred")
     box = models.JSONField(default=list)
+    # The probe face's embedding (float32 bytes): "not this person" turns it into a counter-example.
+    probe_embedding = models.BinaryField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_seen_at = models.DateTimeField()
@@ -88,6 +90,33 @@ class Sighting(models.Model):
     class Meta:
         ordering = ["seen_at"]
         constraints = [models.UniqueConstraint(fields=["alert", "frame_id"], name="one_sighting_per_frame")]
+
+
+class PendingMatch(models.Model):
+    """A first matching observation waiting for a second one (agreement) before it raises an alert.
+
+    It is a match, so its crop and blurred frame may be held here briefly; the row goes
+    once an alert takes it over or once the agreement window has passed (the sweep).
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    watchlist = models.ForeignKey(Watchlist, on_delete=models.CASCADE, related_name="+")
+    frame_id = models.BigIntegerField()
+    seen_at = models.DateTimeField()
+    score = models.FloatField()
+    threshold = models.FloatField()
+    box = models.JSONField(default=list)
+    face_crop = models.BinaryField()  # JPEG
+    frame_image = models.BinaryField()  # JPEG, bystanders blurred
+    embedding = models.BinaryField()  # float32
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["camera", "subject", "seen_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "subject", "frame_id"], name="one_pending_match_per_frame")
+        ]
 
 
 class AlertEvent(models.Model):

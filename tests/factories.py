@@ -1,0 +1,63 @@
+"""Test data built through the real actions, never half-made rows.
+
+make_alert(camera, subject) raises an alert through alerts.actions.raise_alert, so it has
+its audit entry, its feed event and (by default) small synthetic images.
+"""
+
+import itertools
+
+import numpy as np
+from django.utils import timezone
+
+from alerts.actions import Observation, add_sighting, raise_alert
+from alerts.models import Alert, Sighting
+from cameras.models import Camera
+from enrollment.models import Subject, Watchlist
+from recognition.images import encode_jpeg
+
+_frame_ids = itertools.count(1_000_000)
+
+
+def _image(width: int, height: int, shade: int) -> bytes:
+    pixels = np.full((height, width, 3), shade, dtype=np.uint8)
+    pixels[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = (40, 90, 200)
+    return encode_jpeg(pixels, quality=70)
+
+
+def random_embedding(seed: int = 0) -> np.ndarray:
+    vector = np.random.default_rng(seed).standard_normal(128).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def make_subject(
+    name: str = "Nguyen Van A", watchlist: str = "Bank robbers", threshold: float | None = None
+) -> Subject:
+    """A watchlist subject with no templates (enough for alert tests; enroll photos to make it match)."""
+    listing, _ = Watchlist.objects.get_or_create(name=watchlist, defaults={"threshold": threshold})
+    return Subject.objects.create(watchlist=listing, full_name=name, legal_basis="Warrant 12/2026")
+
+
+def make_observation(camera: Camera, score: float = 0.6, with_images: bool = True, **changes: object) -> Observation:
+    obs = Observation(
+        camera=camera,
+        frame_id=next(_frame_ids),
+        seen_at=timezone.now(),
+        score=score,
+        threshold=0.363,
+        box=[100, 80, 120, 140],
+        face_crop=_image(112, 112, 150) if with_images else b"",
+        frame_image=_image(640, 360, 90) if with_images else b"",
+        embedding=random_embedding(next(_frame_ids)),
+    )
+    for key, value in changes.items():
+        setattr(obs, key, value)
+    return obs
+
+
+def make_alert(camera: Camera, subject: Subject, score: float = 0.6, with_images: bool = True) -> Alert:
+    """An alert on `subject` seen by `camera`, raised through raise_alert (row + audit + feed event)."""
+    return raise_alert(subject, subject.watchlist, [make_observation(camera, score, with_images)])
+
+
+def make_sighting(alert: Alert, score: float = 0.55, with_images: bool = True) -> Sighting | None:
+    return add_sighting(alert, make_observation(alert.camera, score, with_images))
