@@ -1,10 +1,14 @@
-"""Which alerts a user may see. Every page, endpoint, socket replay and media file asks here."""
+"""Which alerts a user may see and act on. Every page, endpoint, socket replay and media file asks here."""
 
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
 from alerts.feed import POLICE_STATUSES
-from alerts.models import Alert
+from alerts.models import Alert, AlertEvent
+
+# What "open" means in each role's queue: what still waits for that role to act.
+OPEN_FOR_BANK = (Alert.Status.NEW, Alert.Status.IN_REVIEW, Alert.Status.CONFIRMED)
+OPEN_FOR_POLICE = (Alert.Status.ESCALATED, Alert.Status.CASE_OPENED)
 
 
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
@@ -16,7 +20,34 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
         branch_ids = list(user.branches.values_list("id", flat=True))
         return alerts.filter(branch_id__in=branch_ids) if branch_ids else alerts
     if user.role == Role.POLICE and user.jurisdiction:
-        return alerts.filter(bank__jurisdiction=user.jurisdiction, status__in=POLICE_STATUSES)
+        return alerts.filter(bank__jurisdiction__iexact=user.jurisdiction.strip(), status__in=POLICE_STATUSES)
     if user.role == Role.AUDITOR:
         return alerts  # read-only pages only; every view of theirs is audited
     return alerts.none()
+
+
+def events_visible_to(user: User) -> QuerySet[AlertEvent]:
+    """The feed log a reconnecting socket may replay: the same scope as its live groups (accounts.scope)."""
+    events = AlertEvent.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return events.none()
+    if user.role == Role.BANK_SECURITY and user.bank_id:
+        events = events.filter(bank_id=user.bank_id)
+        branch_ids = list(user.branches.values_list("id", flat=True))
+        return events.filter(branch_id__in=branch_ids) if branch_ids else events
+    if user.role == Role.POLICE and user.jurisdiction:
+        return events.filter(for_police=True, bank__jurisdiction__iexact=user.jurisdiction.strip())
+    return events.none()
+
+
+def open_statuses_for(user: User) -> tuple[str, ...]:
+    return OPEN_FOR_POLICE if user.role == Role.POLICE else OPEN_FOR_BANK
+
+
+def can_review(user: User) -> bool:
+    """Bank security decide on their alerts; police act on escalations; auditors and curators only look."""
+    return user.is_authenticated and user.is_active and user.role == Role.BANK_SECURITY
+
+
+def can_run_cases(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.POLICE

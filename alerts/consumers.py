@@ -1,9 +1,35 @@
+"""The live alert feed over WebSockets, with replay so that a dropped connection loses nothing.
+
+1. An anonymous socket is closed; a role without a feed is refused (the origin was
+   checked by AllowedHostsOriginValidator before we get here).
+2. The user joins the channel-layer groups of their scope *before* anything is replayed,
+   so an event emitted during the replay is queued, not lost.
+3. A client that saw events before sends the last event id it saw (`?last_event_id=N`
+   on the URL, or `{"type": "resume", "last_event_id": N}`); it gets every event of its
+   scope after N from the AlertEvent log, oldest first.
+4. Live events follow. Each event id is sent at most once per socket, so an event that
+   arrives both by replay and live reaches the client once.
+"""
+
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.scope import feed_groups
+from alerts.access import events_visible_to
+
+REPLAY_LIMIT = 1000  # events per replay; a client further behind reloads the page
+SENT_IDS_KEPT = 10_000
+
+
+def _last_event_id(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None
 
 
 class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
@@ -12,6 +38,7 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
     groups_joined: list[str]
 
     async def connect(self) -> None:
+        self.sent_ids: set[int] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
@@ -23,13 +50,45 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        last_seen = _last_event_id(query.get("last_event_id", [None])[0])
+        if last_seen is not None:
+            await self.replay(last_seen)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if isinstance(content, dict) and content.get("type") == "resume":
+            last_seen = _last_event_id(content.get("last_event_id"))
+            if last_seen is not None:
+                await self.replay(last_seen)
+
+    async def replay(self, after_id: int) -> None:
+        for event in await self.missed_events(after_id):
+            await self.send_event({"type": event["kind"], "event_id": event["id"], "alert": event["payload"]})
+        await self.send_json({"type": "replay.done", "after": after_id})
+
+    @database_sync_to_async
+    def missed_events(self, after_id: int) -> list[dict[str, Any]]:
+        events = events_visible_to(self.scope["user"]).filter(id__gt=after_id).order_by("id")
+        return [dict(row) for row in events.values("id", "kind", "payload")[:REPLAY_LIMIT]]
+
+    async def send_event(self, event: dict[str, Any]) -> None:
+        message = {"type": event["type"], "alert": event["alert"]}
+        event_id = event.get("event_id")
+        if event_id is not None:
+            if event_id in self.sent_ids:
+                return
+            self.sent_ids.add(event_id)
+            if len(self.sent_ids) > SENT_IDS_KEPT:  # a socket stays open all day: forget the oldest half
+                self.sent_ids = set(sorted(self.sent_ids)[SENT_IDS_KEPT // 2 :])
+            message["event_id"] = event_id
+        await self.send_json(message)
+
     async def alert_created(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "alert.created", "alert": event["alert"]})
+        await self.send_event(event)
 
     async def alert_updated(self, event: dict[str, Any]) -> None:
-        await self.send_json({"type": "alert.updated", "alert": event["alert"]})
+        await self.send_event(event)

@@ -35,7 +35,8 @@ def serialize_alert(alert: Alert) -> dict[str, Any]:
         "bank": {"id": alert.bank_id, "name": alert.bank.name},
         "score": round(alert.score, 4),
         "threshold": round(alert.threshold, 4),
-        "sightings": alert.sightings.count(),
+        # A queue annotates n_sightings so that a page of alerts is not one count query per row.
+        "sightings": getattr(alert, "n_sightings", None) or alert.sightings.count(),
         "created_at": alert.created_at.isoformat(),
         "last_seen_at": alert.last_seen_at.isoformat(),
         "version": alert.version,

@@ -1,31 +1,189 @@
-from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+"""Pages of the alert flow: the live dashboard, the review page, its action and the evidence images."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
 from accounts.scope import feed_groups
-from alerts.access import alerts_visible_to
+from alerts.access import (
+    OPEN_FOR_BANK,
+    alerts_visible_to,
+    can_review,
+    can_run_cases,
+    events_visible_to,
+    open_statuses_for,
+)
+from alerts.feed import serialize_alert
+from alerts.models import Alert
+from alerts.review import ReviewError, review_alert
 from audit.log import record
+from enrollment.models import ReferencePhoto, Watchlist
+from organizations.models import Branch
+
+QUEUE_SIZE = 200
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def filtered_alerts(user: User, params: dict[str, str], statuses: list[str]):  # type: ignore[no-untyped-def]
+    """The queue: visible alerts of the chosen statuses, branch and watchlist, oldest first."""
+    alerts = alerts_visible_to(user).filter(status__in=statuses)
+    if params.get("branch", "").isdigit():
+        alerts = alerts.filter(branch_id=int(params["branch"]))
+    if params.get("watchlist", "").isdigit():
+        alerts = alerts.filter(watchlist_id=int(params["watchlist"]))
+    return alerts.annotate(n_sightings=Count("sightings")).order_by("created_at", "id")
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "alerts/dashboard.html", {"has_feed": bool(feed_groups(request.user))})  # type: ignore[arg-type]
+    user = _user(request)
+    open_statuses = list(open_statuses_for(user))
+    statuses = [s for s in request.GET.getlist("status") if s in Alert.Status.values] or open_statuses
+    queue = list(filtered_alerts(user, request.GET.dict(), statuses)[:QUEUE_SIZE])
+    record("alerts.listed", None, request=request, ids=[a.pk for a in queue])
+    visible = alerts_visible_to(user)
+    context = {
+        "has_feed": bool(feed_groups(user)),
+        "queue": [serialize_alert(a) for a in queue],
+        "feed_config": {
+            "lastEventId": events_visible_to(user).aggregate(m=Max("id"))["m"] or 0,
+            "hasFeed": bool(feed_groups(user)),
+            "openStatuses": statuses,
+            "branch": request.GET.get("branch", ""),
+            "watchlist": request.GET.get("watchlist", ""),
+            "soundBase": static("sounds/"),
+            "labels": {
+                "up": _("Live: connected"),
+                "down": _("Feed down: reconnecting…"),
+                "catchingUp": _("Reconnected: catching up…"),
+                "newAlert": _("New alert"),
+                "noPermission": _("Notifications are blocked in this browser."),
+                "on": _("Sound and notifications on"),
+                "statuses": dict(Alert.Status.choices),
+            },
+        },
+        "branches": Branch.objects.filter(pk__in=visible.values("branch_id")).select_related("bank").order_by("name"),
+        "watchlists": Watchlist.objects.filter(is_active=True).order_by("name"),
+        "statuses": Alert.Status.choices,
+        "chosen": {
+            "status": statuses,
+            "branch": request.GET.get("branch", ""),
+            "watchlist": request.GET.get("watchlist", ""),
+        },
+    }
+    return render(request, "alerts/dashboard.html", context)
+
+
+def _review_context(request: HttpRequest, alert: Alert) -> dict[str, object]:
+    user = _user(request)
+    margin = alert.score - alert.threshold
+    return {
+        "alert": alert,
+        "sightings": alert.sightings.select_related("camera__branch__bank").order_by("seen_at", "id"),
+        "references": alert.subject.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("pk")[:6],
+        "margin": margin,
+        # Score and threshold on one 0..1 bar: where the threshold sits and how far past it the score is.
+        "score_pct": max(0.0, min(100.0, alert.score * 100)),
+        "threshold_pct": max(0.0, min(100.0, alert.threshold * 100)),
+        "can_decide": can_review(user) and alert.status in OPEN_FOR_BANK,
+        "can_run_cases": can_run_cases(user),
+        "reasons": Alert.DismissReason.choices,
+        "case": getattr(alert, "case", None)
+        if alert.status in (Alert.Status.CASE_OPENED, Alert.Status.CLOSED)
+        else None,
+    }
 
 
 @login_required
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
-    alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
+    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
     record("alert.viewed", alert, request=request)
-    return render(request, "alerts/review.html", {"alert": alert, "sightings": alert.sightings.all()})
+    return render(request, "alerts/review.html", _review_context(request, alert))
+
+
+@require_POST
+@login_required
+def alert_review(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
+    version = request.POST.get("version", "")
+    try:
+        review_alert(
+            alert,
+            _user(request),
+            request.POST.get("action", ""),
+            reason=request.POST.get("reason", ""),
+            note=request.POST.get("note", "").strip(),
+            version=int(version) if version.isdigit() else -1,
+            request=request,
+        )
+    except ReviewError as exc:
+        alert.refresh_from_db()
+        context = {**_review_context(request, alert), "error": str(exc)}
+        return render(request, "alerts/review.html", context, status=exc.status)
+    messages.success(request, f"#{alert.pk}: {alert.get_status_display()}")
+    return redirect("alert-detail", alert.pk)
+
+
+def _serve(request: HttpRequest, field: FieldFile, action: str, obj: object, **detail: object) -> FileResponse:
+    if not field:
+        raise Http404("no such image")
+    record(action, obj, request=request, **detail)  # type: ignore[arg-type]
+    response = FileResponse(field.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
 def alert_image(request: HttpRequest, alert_id: int, kind: str) -> FileResponse:
-    alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
+    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
     field = {"probe": alert.probe_crop, "frame": alert.evidence_frame}.get(kind)
-    if not field:
+    if field is None:
         raise Http404("no such image")
-    record("alert.image_viewed", alert, request=request, image=kind)
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _serve(request, field, "alert.image_viewed", alert, image=kind)
+
+
+@login_required
+def sighting_image(request: HttpRequest, alert_id: int, sighting_id: int, kind: str) -> FileResponse:
+    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
+    sighting = get_object_or_404(alert.sightings, pk=sighting_id)
+    field = {"face": sighting.face_crop, "frame": sighting.frame_image}.get(kind)
+    if field is None:
+        raise Http404("no such image")
+    return _serve(request, field, "alert.image_viewed", alert, image=kind, sighting_id=sighting.pk)
+
+
+@login_required
+def reference_photo(request: HttpRequest, alert_id: int, photo_id: int) -> FileResponse:
+    """A reference photo of the alert's subject, only to someone who may see the alert."""
+    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
+    photo = get_object_or_404(alert.subject.photos, pk=photo_id, status=ReferencePhoto.Status.ACCEPTED)
+    field = photo.face_crop or photo.image
+    return _serve(request, field, "subject.photo_viewed", alert.subject, photo_id=photo.pk, alert_id=alert.pk)
+
+
+@require_POST
+@login_required
+def choose_language(request: HttpRequest) -> HttpResponseRedirect:
+    """Each user keeps the interface language they chose (accounts.middleware applies it)."""
+    user = _user(request)
+    language = request.POST.get("language", "")
+    if language in dict(User._meta.get_field("language").choices or []):
+        user.language = language
+        user.save(update_fields=["language"])
+        translation.activate(language)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return HttpResponseRedirect(target)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "recognition",
     "enrollment",
     "alerts",
+    "cases",
 ]
 
 MIDDLEWARE = [

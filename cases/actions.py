@@ -1,0 +1,74 @@
+"""Police case transitions. Each writes the row, the audit entry and the live event together."""
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from alerts.access import alerts_visible_to, can_run_cases
+from alerts.models import Alert
+from alerts.review import NotAllowed, ReviewError, transition
+from audit.log import record
+from cases.models import Case, CaseNote
+
+
+def _check_police(user: User, alert: Alert) -> None:
+    if not can_run_cases(user) or not alerts_visible_to(user).filter(pk=alert.pk).exists():
+        raise NotAllowed(_("Only the police liaison of this jurisdiction may do that."))
+
+
+def open_case(alert: Alert, user: User, *, version: int, note: str = "", request: HttpRequest | None = None) -> Case:
+    """escalated → case opened: the police liaison takes an escalation on."""
+    _check_police(user, alert)
+    with transaction.atomic():
+        transition(
+            alert,
+            user,
+            "case_opened",
+            allowed_from=(Alert.Status.ESCALATED,),
+            to_status=Alert.Status.CASE_OPENED,
+            version=version,
+            request=request,
+        )
+        case = Case.objects.create(alert=alert, opened_by=user)
+        record("case.opened", case, actor=user, request=request, alert_id=alert.pk)
+        if note:
+            CaseNote.objects.create(case=case, author=user, text=note)
+    return case
+
+
+def add_case_note(case: Case, user: User, text: str, *, request: HttpRequest | None = None) -> CaseNote:
+    _check_police(user, case.alert)
+    text = text.strip()
+    if not text:
+        raise ReviewError(_("A note needs some text."))
+    if case.status != Case.Status.OPEN:
+        raise ReviewError(_("This case is closed; notes can no longer be added."))
+    with transaction.atomic():
+        note = CaseNote.objects.create(case=case, author=user, text=text)
+        record("case.note_added", case, actor=user, request=request, note_id=note.pk)
+    return note
+
+
+def close_case(case: Case, user: User, outcome: str, *, version: int, request: HttpRequest | None = None) -> Case:
+    """case opened → closed, with the outcome."""
+    _check_police(user, case.alert)
+    if not outcome.strip():
+        raise ReviewError(_("Say how the case ended before closing it."))
+    with transaction.atomic():
+        transition(
+            case.alert,
+            user,
+            "closed",
+            allowed_from=(Alert.Status.CASE_OPENED,),
+            to_status=Alert.Status.CLOSED,
+            version=version,
+            request=request,
+        )
+        Case.objects.filter(pk=case.pk).update(
+            status=Case.Status.CLOSED, closed_by=user, closed_at=timezone.now(), outcome=outcome.strip()
+        )
+        case.refresh_from_db()
+        record("case.closed", case, actor=user, request=request, outcome=case.outcome)
+    return case

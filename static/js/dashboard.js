@@ -1,0 +1,161 @@
+/* BankWatch live dashboard: the queue of open alerts, kept current over a WebSocket.
+ *
+ * The page renders the queue as it was at load, with the id of the last feed event it
+ * reflects. The socket asks for everything after that id, on the first connect and on
+ * every reconnect, so a dropped connection loses nothing; each event id is applied once.
+ */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("feed-config").textContent);
+  var labels = config.labels;
+  var list = document.getElementById("alert-list");
+  var empty = document.getElementById("queue-empty");
+  var statusBox = document.getElementById("feed-status");
+  var enableButton = document.getElementById("enable-alerts");
+  var state = { lastEventId: config.lastEventId, seen: {}, socket: null, retry: 0, events: 0 };
+  window.bankwatchFeed = state; // read by the browser tests and handy in the console
+
+  var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "vi", {
+    timeZone: "Asia/Ho_Chi_Minh", dateStyle: "short", timeStyle: "medium"
+  });
+
+  function text(tag, value, className) {
+    var el = document.createElement(tag);
+    el.textContent = value;
+    if (className) { el.className = className; }
+    return el;
+  }
+
+  function matchesFilters(alert) {
+    if (config.openStatuses.indexOf(alert.status) < 0) { return false; }
+    if (config.branch && String(alert.branch.id) !== config.branch) { return false; }
+    if (config.watchlist && String(alert.watchlist.id) !== config.watchlist) { return false; }
+    return true;
+  }
+
+  function row(alert) {
+    var tr = document.createElement("tr");
+    tr.dataset.alertId = alert.id;
+    tr.dataset.createdAt = alert.created_at;
+    tr.className = "alert-row status-" + alert.status;
+    tr.style.setProperty("--watchlist-colour", alert.watchlist.colour);
+    var swatch = document.createElement("td");
+    swatch.className = "swatch";
+    swatch.title = alert.watchlist.name;
+    tr.appendChild(swatch);
+    tr.appendChild(text("td", timeFormat.format(new Date(alert.created_at))));
+    var subject = document.createElement("td");
+    var link = text("a", alert.subject.name);
+    link.href = alert.url;
+    subject.appendChild(link);
+    tr.appendChild(subject);
+    tr.appendChild(text("td", alert.watchlist.name));
+    tr.appendChild(text("td", alert.branch.name + " / " + alert.camera.name));
+    tr.appendChild(text("td", alert.score.toFixed(3) + " / " + alert.threshold.toFixed(3), "num"));
+    tr.appendChild(text("td", String(alert.sightings), "num"));
+    tr.appendChild(text("td", labels.statuses[alert.status] || alert.status, "status-label"));
+    tr.addEventListener("click", function (event) {
+      if (event.target.tagName !== "A") { window.location.href = alert.url; }
+    });
+    return tr;
+  }
+
+  function place(tr) {
+    // Oldest first: the alert that has waited longest is on top.
+    var rows = list.children;
+    for (var i = 0; i < rows.length; i++) {
+      var other = rows[i];
+      if (other.dataset.createdAt > tr.dataset.createdAt ||
+          (other.dataset.createdAt === tr.dataset.createdAt && Number(other.dataset.alertId) > Number(tr.dataset.alertId))) {
+        list.insertBefore(tr, other);
+        return;
+      }
+    }
+    list.appendChild(tr);
+  }
+
+  function refreshEmpty() { if (empty) { empty.hidden = list.children.length > 0; } }
+
+  function upsert(alert) {
+    var existing = list.querySelector('tr[data-alert-id="' + alert.id + '"]');
+    if (!matchesFilters(alert)) {
+      if (existing) { existing.remove(); }
+      refreshEmpty();
+      return false;
+    }
+    var tr = row(alert);
+    if (existing) { existing.replaceWith(tr); } else { place(tr); }
+    refreshEmpty();
+    return !existing;
+  }
+
+  function announce(alert) {
+    var tr = list.querySelector('tr[data-alert-id="' + alert.id + '"]');
+    if (tr) {
+      tr.classList.add("fresh");
+      setTimeout(function () { tr.classList.remove("fresh"); }, 8000);
+    }
+    if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
+    if (alert.watchlist.sound && alert.watchlist.sound !== "none") {
+      var audio = new Audio(config.soundBase + alert.watchlist.sound + ".wav");
+      audio.play().catch(function () { /* the browser wants a click first */ });
+    }
+    if ("Notification" in window && Notification.permission === "granted") {
+      var note = new Notification(labels.newAlert + ": " + alert.subject.name, {
+        body: alert.watchlist.name + " · " + alert.branch.name + " · " + alert.score.toFixed(3),
+        tag: "bankwatch-alert-" + alert.id
+      });
+      note.onclick = function () { window.focus(); window.location.href = alert.url; };
+    }
+  }
+
+  function handle(message) {
+    if (message.type === "replay.done") { setStatus("up"); return; }
+    if (message.type !== "alert.created" && message.type !== "alert.updated") { return; }
+    if (message.event_id) {
+      if (state.seen[message.event_id]) { return; }
+      state.seen[message.event_id] = true;
+      state.lastEventId = Math.max(state.lastEventId, message.event_id);
+    }
+    state.events += 1;
+    var added = upsert(message.alert);
+    if (message.type === "alert.created" || added) { announce(message.alert); }
+  }
+
+  function setStatus(kind) {
+    if (!statusBox) { return; }
+    statusBox.className = "status " + (kind === "up" ? "up" : "down");
+    statusBox.textContent = kind === "up" ? labels.up : kind === "catching" ? labels.catchingUp : labels.down;
+    statusBox.dataset.state = kind;
+  }
+
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + statusBox.dataset.ws + "?last_event_id=" + state.lastEventId);
+    state.socket = socket;
+    socket.onopen = function () { state.retry = 0; setStatus("catching"); };
+    socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
+    socket.onclose = function () {
+      setStatus("down");
+      state.retry = Math.min(state.retry + 1, 6);
+      setTimeout(connect, 500 * state.retry);
+    };
+  }
+
+  JSON.parse(document.getElementById("initial-queue").textContent).forEach(upsert);
+  refreshEmpty();
+
+  if (enableButton) {
+    if (localStorage.getItem("bankwatch.alerting") === "on") { enableButton.textContent = labels.on; }
+    enableButton.addEventListener("click", function () {
+      localStorage.setItem("bankwatch.alerting", "on");
+      enableButton.textContent = labels.on;
+      if ("Notification" in window && Notification.permission === "default") {
+        Notification.requestPermission().then(function (answer) {
+          if (answer === "denied") { enableButton.textContent = labels.noPermission; }
+        });
+      }
+    });
+  }
+  if (config.hasFeed && statusBox) { connect(); }
+})();
