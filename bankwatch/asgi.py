@@ -9,13 +9,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import TwoFactorASGIMiddleware  # noqa: E402
 from bankwatch.events import remember_server_loop  # noqa: E402
 from bankwatch.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(TwoFactorASGIMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
 

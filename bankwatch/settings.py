@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "organizations",
     "cameras",
@@ -70,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -78,6 +83,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "bankwatch.urls"
 ASGI_APPLICATION = "bankwatch.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Counts failed sign-ins per user name and address and refuses locked ones (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -210,10 +217,32 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Security -------------------------------------------------------------
+# A session ends 8 hours after sign-in, after 30 idle minutes, or when the browser closes.
 SESSION_COOKIE_AGE = envint("BANKWATCH_SESSION_SECONDS", 8 * 3600, minimum=60)
+SESSION_IDLE_SECONDS = envint("BANKWATCH_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("BANKWATCH_SECURE_COOKIES", not DEBUG and bool(DATABASE_URL))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+# HTTPS: on in production. Behind a TLS-terminating proxy set BANKWATCH_PROXY_SSL_HEADER=1 so
+# X-Forwarded-Proto tells Django the request was secure. /healthz stays reachable over plain HTTP
+# for load-balancer probes.
+HTTPS = envbool("BANKWATCH_HTTPS", SESSION_COOKIE_SECURE)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if envbool("BANKWATCH_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = envint("BANKWATCH_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("BANKWATCH_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = envbool("BANKWATCH_HSTS_PRELOAD", True)
+# Sign-in throttling: this many failures from one address for one user name lock that pair out.
+LOGIN_FAILURE_LIMIT = envint("BANKWATCH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = envint("BANKWATCH_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Police liaisons, curators and superusers need a TOTP device (django-otp) on top of their password.
+REQUIRE_2FA = envbool("BANKWATCH_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "BankWatch"
+OTP_TOTP_THROTTLE_FACTOR = 1
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 AUTH_PASSWORD_VALIDATORS = [

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test.client import ClientMixin
 
 from accounts.models import User
 from accounts.services import create_user
@@ -29,6 +30,43 @@ def photo(name: str) -> bytes:
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # The test client speaks plain HTTP; production's HTTPS redirect is tested in test_deploy_check.py.
+    settings.SECURE_SSL_REDIRECT = False
+    # PBKDF2 costs ~0.4 s a password on this machine; the cast alone would take seconds per test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def verify_second_factor(client: ClientMixin, user: User) -> None:
+    """Mark the client's session as verified with the user's TOTP device (created confirmed when missing)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _test_sign_ins_pass_two_factor(monkeypatch):  # type: ignore[no-untyped-def]
+    """client.login() and client.force_login() stand for a finished sign-in, second factor included,
+    so tests of police and curator pages need no codes. tests/test_accounts_security.py drives the
+    real password + TOTP forms instead."""
+    from accounts.twofactor import requires_second_factor
+
+    original = ClientMixin._login  # type: ignore[attr-defined]
+
+    def _login(self, user, backend=None):  # type: ignore[no-untyped-def]
+        original(self, user, backend)
+        if requires_second_factor(user):
+            verify_second_factor(self, user)
+
+    monkeypatch.setattr(ClientMixin, "_login", _login)
 
 
 @pytest.fixture
