@@ -140,6 +140,14 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Shared between processes with Redis (e.g. the nonces of signed camera requests); per process otherwise.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bankwatch"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # "thread": jobs run on worker threads inside the server process (embedded).
 # "celery": jobs go through the broker to `celery -A bankwatch worker` processes.
@@ -207,6 +215,28 @@ MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum
 MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+# --- Frames to alerts (alerts/pipeline.py, alerts/agreement.py) -------------
+# An alert needs two matching observations of one subject by one camera within this window,
+# unless one score is at least threshold + margin.
+AGREEMENT_WINDOW_SECONDS = envfloat("BANKWATCH_AGREEMENT_WINDOW_SECONDS", 10.0, 0.0, 3600.0)
+AGREEMENT_STRONG_MARGIN = envfloat("BANKWATCH_AGREEMENT_STRONG_MARGIN", 0.4, 0.0, 2.0)
+# While an alert on a subject at a branch is open and was seen this recently, matches add sightings to it.
+ALERT_COOLDOWN_SECONDS = envint("BANKWATCH_ALERT_COOLDOWN_SECONDS", 600, minimum=0)
+# At most one sighting per camera this often (a better score always counts): a person standing
+# in front of a camera should not fill the alert with hundreds of near-identical images.
+SIGHTING_INTERVAL_SECONDS = envfloat("BANKWATCH_SIGHTING_INTERVAL_SECONDS", 1.0, 0.0, 3600.0)
+FRAME_MAX_ATTEMPTS = envint("BANKWATCH_FRAME_MAX_ATTEMPTS", 3, minimum=1)
+# The sweep re-queues frames pending this long (a lost job) or claimed longer than the hard limit.
+FRAME_STALE_SECONDS = envint("BANKWATCH_FRAME_STALE_SECONDS", 120, minimum=5)
+FRAME_SWEEP_SECONDS = envint("BANKWATCH_FRAME_SWEEP_SECONDS", 60, minimum=5)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-frames": {"task": "alerts.sweep_frames", "schedule": float(FRAME_SWEEP_SECONDS)},
+}
+# Camera request signing (cameras/signing.py): signed requests are always verified; with this on,
+# unsigned ones are refused too.
+REQUIRE_SIGNED_FRAMES = envbool("BANKWATCH_REQUIRE_SIGNED_FRAMES", False)
+SIGNATURE_MAX_SKEW_SECONDS = envint("BANKWATCH_SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=10)
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")

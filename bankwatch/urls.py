@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("alerts.api_alerts")),
+    path("api/v1/", include("alerts.api_urls")),
     path("api/v1/", include("cases.api")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -5,6 +5,7 @@ its audit entry, its feed event and (by default) small synthetic images.
 """
 
 import itertools
+from functools import cache
 
 import numpy as np
 from django.utils import timezone
@@ -13,7 +14,8 @@ from alerts.actions import Observation, add_sighting, raise_alert
 from alerts.models import Alert, Sighting
 from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
-from recognition.images import encode_jpeg
+from recognition.engine import get_engine
+from recognition.images import decode_image, encode_jpeg
 
 _frame_ids = itertools.count(1_000_000)
 
@@ -61,3 +63,25 @@ def make_alert(camera: Camera, subject: Subject, score: float = 0.6, with_images
 
 def make_sighting(alert: Alert, score: float = 0.55, with_images: bool = True) -> Sighting | None:
     return add_sighting(alert, make_observation(alert.camera, score, with_images))
+
+
+@cache
+def _embedding_of(photo_name: str) -> bytes:
+    from tests.conftest import photo
+
+    faces = get_engine().analyze(decode_image(photo(photo_name), max_side=640))
+    assert faces, f"no face found in {photo_name}"
+    return np.asarray(faces[0].embedding, np.float32).tobytes()
+
+
+def enroll(subject: Subject, *photo_names: str) -> Subject:
+    """Give a subject templates from dataset photos (embeddings cached per test run, so this is cheap)."""
+    from enrollment.models import FaceTemplate, GalleryVersion, ReferencePhoto
+
+    for name in photo_names:
+        reference = ReferencePhoto.objects.create(subject=subject, image=f"enrollment/photos/{name}", status="accepted")
+        FaceTemplate.objects.create(
+            photo=reference, subject=subject, model_id=get_engine().model_id, embedding=_embedding_of(name)
+        )
+    GalleryVersion.bump()
+    return subject
