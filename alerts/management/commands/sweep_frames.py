@@ -1,0 +1,27 @@
+import json
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from alerts.pipeline import sweep
+from bankwatch import jobs
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-queue frames a crashed worker left pending or claimed, fail those out of attempts, and purge "
+        "expired pending matches. Celery beat runs it every BANKWATCH_FRAME_SWEEP_SECONDS; --every loops here."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--every", type=float, default=0.0, help="repeat every N seconds (0: once)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        while True:
+            result = sweep()
+            jobs.wait_idle(300)
+            self.stdout.write(json.dumps(result))
+            if not options["every"]:
+                return
+            time.sleep(options["every"])

@@ -1,0 +1,182 @@
+"""The recognition job: one stored frame in, nothing or alert evidence out.
+
+process_frame(frame_id):
+1. Claim the frame with one conditional UPDATE (pending -> processing); a duplicated or
+   retried job that loses the claim does nothing.
+2. Decode it once (at most about the detector's size), detect and embed every face,
+   search the gallery with each watchlist's own threshold (enrollment.gallery.search).
+3. For each subject matched (its best face in this frame), keep the aligned crop and the
+   frame with every other face pixelated, and let alerts.agreement decide: pending,
+   new alert, or sighting.
+4. Delete the frame, row and file, in every outcome: what an alert keeps is its own
+   blurred copy. A face that matched no one leaves nothing, not even a log line.
+
+sweep() re-queues frames a crashed worker left behind and purges what has expired.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils import timezone
+
+from alerts.actions import Observation
+from alerts.agreement import observe, purge_expired_pending
+from alerts.models import Frame
+from enrollment import gallery
+from recognition.blur import blur_faces
+from recognition.engine import Face, get_engine
+from recognition.images import InvalidImage, decode_image, encode_jpeg
+
+logger = logging.getLogger(__name__)
+
+# Sent in the process that ran the job, with outcome=FrameOutcome (replay_video and bench use it).
+frame_processed = Signal()
+
+
+@dataclass
+class FrameOutcome:
+    frame_id: int
+    camera_id: int
+    faces: int = 0
+    matches: int = 0
+    results: list[tuple[str, int | None]] = field(default_factory=list)  # (what happened, alert id)
+
+
+def claim(frame_id: int) -> Frame | None:
+    claimed = Frame.objects.filter(pk=frame_id, status=Frame.Status.PENDING).update(
+        status=Frame.Status.PROCESSING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if claimed != 1:
+        return None
+    return Frame.objects.select_related("camera__branch__bank").get(pk=frame_id)
+
+
+def _discard(frame: Frame) -> None:
+    Frame.objects.filter(pk=frame.pk).delete()
+    if frame.image:
+        frame.image.delete(save=False)
+
+
+def _observations(frame: Frame, image: np.ndarray, faces: list[Face]) -> list[tuple[int, int, Observation]]:
+    """(subject id, watchlist id, observation) for each subject matched, from its best face."""
+    usable = [i for i, f in enumerate(faces) if min(f.box[2], f.box[3]) >= settings.RECOGNITION_MIN_FACE_PX]
+    if not usable:
+        return []
+    results = gallery.search(np.stack([faces[i].embedding for i in usable]), branch_id=frame.camera.branch_id)
+    best: dict[int, tuple[int, gallery.Match]] = {}
+    for index, matches in zip(usable, results, strict=True):
+        for match in matches:
+            if match.subject_id not in best or match.score > best[match.subject_id][1].score:
+                best[match.subject_id] = (index, match)
+    observations = []
+    for subject_id, (index, match) in best.items():
+        face = faces[index]
+        bystanders = [f.box for j, f in enumerate(faces) if j != index]
+        observations.append(
+            (
+                subject_id,
+                match.watchlist_id,
+                Observation(
+                    camera=frame.camera,
+                    frame_id=frame.pk,
+                    seen_at=frame.captured_at,
+                    score=match.score,
+                    threshold=match.threshold,
+                    box=list(face.box),
+                    face_crop=encode_jpeg(face.crop),
+                    frame_image=encode_jpeg(blur_faces(image, bystanders), quality=85),
+                    embedding=face.embedding,
+                ),
+            )
+        )
+    return observations
+
+
+def _recognise(frame: Frame) -> FrameOutcome:
+    with frame.image.open("rb") as handle:
+        data = handle.read()
+    image = decode_image(data, max_side=settings.RECOGNITION_DETECT_MAX_SIDE)
+    faces = get_engine().analyze(image)
+    outcome = FrameOutcome(frame.pk, frame.camera_id, faces=len(faces))
+    observations = _observations(frame, image, faces) if faces else []
+    outcome.matches = len(observations)
+    with transaction.atomic():
+        for subject_id, watchlist_id, obs in observations:
+            what, alert = observe(subject_id, watchlist_id, obs)
+            outcome.results.append((what, alert.pk if alert else None))
+        Frame.objects.filter(pk=frame.pk).delete()
+    if frame.image:
+        frame.image.delete(save=False)
+    return outcome
+
+
+def _give_up_or_retry(frame: Frame, error: str, retry: bool) -> None:
+    """A failed attempt: back to pending for the sweep, or failed (and its image gone) for good."""
+    if retry and frame.attempts < settings.FRAME_MAX_ATTEMPTS:
+        Frame.objects.filter(pk=frame.pk, status=Frame.Status.PROCESSING).update(
+            status=Frame.Status.PENDING, error=error[:300]
+        )
+        return
+    Frame.objects.filter(pk=frame.pk).update(
+        status=Frame.Status.FAILED, error=error[:300], processed_at=timezone.now(), image=""
+    )
+    if frame.image:
+        frame.image.delete(save=False)
+
+
+def process_frame(frame_id: int) -> FrameOutcome | None:
+    """The job body (Celery task or embedded thread). None when another job has this frame."""
+    frame = claim(frame_id)
+    if frame is None:
+        return None
+    try:
+        outcome = _recognise(frame)
+    except InvalidImage as exc:
+        _give_up_or_retry(frame, f"unreadable image: {exc}", retry=False)
+        return None
+    except Exception as exc:  # the soft time limit included; a hard kill is the sweep's to find
+        # Only the class and frame id are logged: the message could carry data about the face.
+        logger.warning("frame %s failed: %s", frame_id, exc.__class__.__name__)
+        _give_up_or_retry(frame, exc.__class__.__name__, retry=True)
+        raise
+    frame_processed.send(sender=Frame, outcome=outcome)
+    return outcome
+
+
+def sweep() -> dict[str, int]:
+    """Re-queue frames left pending or claimed by a crash; fail those out of attempts; purge expired rows."""
+    from alerts.tasks import process_frame as task
+    from bankwatch.jobs import enqueue
+
+    now = timezone.now()
+    stale_claim = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+    reclaimed = Frame.objects.filter(
+        status=Frame.Status.PROCESSING, claimed_at__lt=stale_claim, attempts__lt=settings.FRAME_MAX_ATTEMPTS
+    ).update(status=Frame.Status.PENDING, error="worker lost")
+    failed = 0
+    for frame in Frame.objects.filter(status=Frame.Status.PROCESSING, claimed_at__lt=stale_claim):
+        _give_up_or_retry(frame, "worker lost on every attempt", retry=False)
+        failed += 1
+    stale = now - timedelta(seconds=settings.FRAME_STALE_SECONDS)
+    requeued = 0
+    for frame_id in Frame.objects.filter(status=Frame.Status.PENDING, received_at__lt=stale).values_list(
+        "id", flat=True
+    )[:1000]:
+        enqueue(task, frame_id)
+        requeued += 1
+    old_failures, _ = Frame.objects.filter(
+        status=Frame.Status.FAILED, processed_at__lt=now - timedelta(days=1)
+    ).delete()
+    return {
+        "reclaimed": reclaimed,
+        "failed": failed,
+        "requeued": requeued,
+        "failed_deleted": old_failures,
+        "pending_matches_expired": purge_expired_pending(),
+    }

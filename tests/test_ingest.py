@@ -1,0 +1,137 @@
+"""POST /api/v1/frames: a good frame is stored and queued; every bad upload gets its 4xx and changes nothing."""
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from PIL import Image
+
+from alerts.models import Frame
+from recognition.images import encode_jpeg
+
+URL = "/api/v1/frames"
+
+
+def _jpeg(width: int = 320, height: int = 180) -> bytes:
+    return encode_jpeg(np.full((height, width, 3), 120, dtype=np.uint8), quality=80)
+
+
+def _post(token: str | None, data: dict, **headers: Any):  # type: ignore[no-untyped-def]
+    if token is not None:
+        headers["HTTP_AUTHORIZATION"] = f"Camera {token}"
+    return Client().post(URL, data, **headers)
+
+
+def _upload(content: bytes, name: str = "f.jpg") -> io.BytesIO:
+    buffer = io.BytesIO(content)
+    buffer.name = name
+    return buffer
+
+
+def _stored_files() -> list[str]:
+    try:
+        return default_storage.listdir("frames")[1]
+    except FileNotFoundError:
+        return []
+
+
+def test_a_frame_is_stored_and_queued(camera_with_token, django_capture_on_commit_callbacks, monkeypatch):
+    camera, token = camera_with_token
+    queued: list[int] = []
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda task, frame_id: queued.append(frame_id))
+    response = _post(token, {"image": _upload(_jpeg()), "captured_at": "2026-11-26T10:00:00+07:00"})
+    assert response.status_code == 202, response.content
+    frame = Frame.objects.get(pk=response.json()["frame_id"])
+    assert frame.camera == camera and frame.status == Frame.Status.PENDING
+    assert frame.captured_at.isoformat() == "2026-11-26T03:00:00+00:00"
+    assert default_storage.exists(str(frame.image.name))
+    assert queued == [frame.pk]
+    camera.refresh_from_db()
+    assert camera.last_seen_at is not None
+
+
+@pytest.mark.parametrize(
+    ("auth", "status"),
+    [(None, 401), ("bw_not-a-real-token", 401), ("", 401)],
+    ids=["missing", "wrong", "empty"],
+)
+def test_a_missing_or_wrong_token_is_refused(camera_with_token, auth, status):
+    response = _post(auth, {"image": _upload(_jpeg())})
+    assert response.status_code == status
+    assert "error" in response.json()
+    assert not Frame.objects.exists() and not _stored_files()
+
+
+def test_a_disabled_camera_is_refused(camera_with_token):
+    camera, token = camera_with_token
+    camera.is_active = False
+    camera.save()
+    assert _post(token, {"image": _upload(_jpeg())}).status_code == 401
+    assert not Frame.objects.exists()
+
+
+def test_a_signed_in_user_is_not_a_camera(cast, camera_with_token):
+    client = Client()
+    client.force_login(cast["alice"])
+    assert client.post(URL, {"image": _upload(_jpeg())}).status_code in (401, 403)
+    assert not Frame.objects.exists()
+
+
+def _png_bomb() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (9000, 9000)).save(buffer, format="PNG")  # compresses to ~80 KB, 81 Mpx
+    return buffer.getvalue()
+
+
+def _truncated() -> bytes:
+    noisy = np.random.default_rng(1).integers(0, 255, (180, 320, 3), dtype=np.uint8)
+    data = encode_jpeg(noisy)
+    return data[: len(data) // 2]
+
+
+def _gif() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(buffer, format="GIF")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        (lambda: {}, 400),
+        (lambda: {"image": _upload(b"")}, 400),
+        (lambda: {"image": _upload(b"this is not an image at all")}, 415),
+        (lambda: {"image": _upload(_gif(), "f.gif")}, 415),
+        (lambda: {"image": _upload(_truncated())}, 400),
+        (lambda: {"image": _upload(_png_bomb(), "f.png")}, 413),
+        (lambda: {"image": _upload(_jpeg()), "captured_at": "yesterday-ish"}, 400),
+        (lambda: {"image": _upload(_jpeg()), "captured_at": "2099-01-01T00:00:00Z"}, 400),
+    ],
+    ids=["no-image", "empty", "not-an-image", "gif", "truncated", "pixel-bomb", "bad-time", "future-time"],
+)
+def test_a_bad_upload_gets_its_4xx_and_changes_nothing(camera_with_token, payload, status):
+    _, token = camera_with_token
+    response = _post(token, payload())
+    assert response.status_code == status, response.content
+    assert "error" in response.json()
+    assert not Frame.objects.exists() and not _stored_files()
+
+
+def test_too_many_bytes_get_413(camera_with_token, settings):
+    _, token = camera_with_token
+    settings.MAX_UPLOAD_BYTES = 2048
+    response = _post(token, {"image": _upload(b"\xff\xd8" + bytes(70_000))})
+    assert response.status_code == 413
+    response = _post(token, {"image": _upload(_jpeg(640, 360))})  # body under the overhead, image over the limit
+    assert response.status_code == 413
+    assert not Frame.objects.exists() and not _stored_files()
+
+
+def test_a_json_body_is_an_unsupported_type(camera_with_token):
+    _, token = camera_with_token
+    response = Client().post(URL, {"image": "x"}, content_type="application/json", HTTP_AUTHORIZATION=f"Camera {token}")
+    assert response.status_code == 415
+    assert not Frame.objects.exists()

@@ -1,0 +1,102 @@
+"""The recognition job on real photos: non-matches leave nothing; matches need agreement; a job runs once."""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from alerts import pipeline
+from alerts.ingest import store_pixels
+from alerts.models import Alert, Frame, PendingMatch, Sighting
+from alerts.samples import compose, load
+from recognition.engine import get_engine
+from recognition.images import decode_image
+from tests.factories import enroll, make_subject
+
+
+@pytest.fixture
+def robber(dataset):  # type: ignore[no-untyped-def]
+    return enroll(make_subject("Tran Van Robber"), "img1.jpg")
+
+
+def _frame(camera, dataset: Path, *names: str, seconds: float = 0.0) -> Frame:  # type: ignore[no-untyped-def]
+    pixels = compose([load(dataset / name) for name in names])
+    return store_pixels(camera, pixels, captured_at=timezone.now() + timedelta(seconds=seconds))
+
+
+def _media_files(*folders: str) -> list[Path]:
+    root = Path(settings.MEDIA_ROOT)
+    return [p for folder in folders for p in (root / folder).rglob("*") if p.is_file()]
+
+
+def test_a_face_that_matches_no_one_leaves_no_file_no_row_and_no_log_line(camera_with_token, dataset, robber, caplog):
+    camera, _ = camera_with_token
+    frame = _frame(camera, dataset, "img20.jpg")
+    assert _media_files("frames")
+    with caplog.at_level(logging.DEBUG):
+        outcome = pipeline.process_frame(frame.pk)
+    assert outcome is not None and outcome.faces == 1 and outcome.matches == 0
+    assert not Frame.objects.exists() and not PendingMatch.objects.exists()
+    assert not Alert.objects.exists() and not Sighting.objects.exists()
+    assert not _media_files("frames", "alerts")
+    assert not [r for r in caplog.records if r.name.startswith(("alerts", "recognition"))]
+
+
+def test_agreeing_frames_raise_one_alert_with_blurred_evidence_and_a_duplicate_job_adds_nothing(
+    camera_with_token, dataset, robber, settings
+):
+    settings.AGREEMENT_STRONG_MARGIN = 1.0  # these photos match strongly; make the first frame wait for a second
+    camera, _ = camera_with_token
+    first = _frame(camera, dataset, "img2.jpg", "img20.jpg")
+    second = _frame(camera, dataset, "img21.jpg", "img4.jpg", seconds=1)
+
+    assert pipeline.process_frame(first.pk).results == [("pending", None)]  # type: ignore[union-attr]
+    assert pipeline.process_frame(first.pk) is None  # delivered twice: the claim fails, nothing happens
+    outcome = pipeline.process_frame(second.pk)
+    assert outcome is not None and outcome.faces == 2
+    [(what, alert_id)] = outcome.results
+    assert what == "raised"
+    assert pipeline.process_frame(second.pk) is None
+
+    alert = Alert.objects.get()
+    assert alert.pk == alert_id and alert.subject == robber and alert.score >= alert.threshold
+    assert sorted(alert.sightings.values_list("frame_id", flat=True)) == [first.pk, second.pk]
+    assert not Frame.objects.exists() and not PendingMatch.objects.exists() and not _media_files("frames")
+    # The evidence frame shows the robber; the bystander beside him is pixelated past detection.
+    with alert.evidence_frame.open("rb") as handle:
+        evidence = get_engine().analyze(decode_image(handle.read()))
+    assert len(evidence) == 1
+    box = evidence[0].box
+    assert abs(box[0] - alert.box[0]) < 10 and abs(box[1] - alert.box[1]) < 10
+    assert alert.probe_crop and alert.probe_embedding
+
+
+def test_the_sweep_requeues_frames_a_crashed_worker_left_and_gives_up_after_the_attempts(
+    camera_with_token, monkeypatch
+):
+    camera, _ = camera_with_token
+    queued: list[int] = []
+    monkeypatch.setattr("bankwatch.jobs.enqueue", lambda task, frame_id: queued.append(frame_id))
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    crashed, lost, hopeless = (
+        Frame.objects.create(camera=camera, captured_at=long_ago, status=status, claimed_at=long_ago, attempts=n)
+        for status, n in [
+            (Frame.Status.PROCESSING, 1),
+            (Frame.Status.PENDING, 0),
+            (Frame.Status.PROCESSING, settings.FRAME_MAX_ATTEMPTS),
+        ]
+    )
+    Frame.objects.update(received_at=long_ago)
+    hopeless.image.save("x.jpg", ContentFile(b"\xff\xd8"))
+
+    result = pipeline.sweep()
+
+    assert sorted(queued) == sorted([crashed.pk, lost.pk])
+    assert result["reclaimed"] == 1 and result["failed"] == 1
+    hopeless.refresh_from_db()
+    assert hopeless.status == Frame.Status.FAILED and not hopeless.image
+    assert not _media_files("frames")
