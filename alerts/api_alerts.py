@@ -11,6 +11,7 @@ from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -81,8 +82,14 @@ FILTERS = [
 ]
 
 
+class Pages(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
 class AlertList(GenericAPIView):
     serializer_class = AlertSerializer
+    pagination_class = Pages
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         alerts = alerts_visible_to(self.request.user)  # type: ignore[arg-type]

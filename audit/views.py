@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from audit.models import AuditEntry
 
@@ -44,6 +45,7 @@ def filter_entries(params: dict[str, str]) -> QuerySet[AuditEntry]:
     return entries
 
 
+@require_GET
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     user = request.user

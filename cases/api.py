@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.access import alerts_visible_to
-from alerts.api_alerts import AlertSerializer, ErrorSerializer
+from alerts.api_alerts import AlertSerializer, ErrorSerializer, Pages
 from alerts.review import ReviewError
 from audit.log import record
 from cases.access import cases_visible_to
@@ -65,6 +65,7 @@ def _act(call: Any) -> Response:
 
 class CaseList(GenericAPIView):
     serializer_class = CaseSerializer
+    pagination_class = Pages
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return cases_visible_to(self.request.user).prefetch_related("notes__author")  # type: ignore[arg-type]

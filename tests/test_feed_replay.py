@@ -1,0 +1,117 @@
+"""The live feed loses nothing: a socket that drops mid-burst gets every missed event once, and only its own."""
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from alerts.models import AlertEvent
+from alerts.review import review_alert
+from bankwatch.asgi import application
+from cameras.services import create_camera
+from tests.factories import make_alert, make_subject
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+def _cookie_for(user) -> bytes:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+async def _connect(user, last_event_id: int | None = None) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
+    path = "/ws/alerts/" if last_event_id is None else f"/ws/alerts/?last_event_id={last_event_id}"
+    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", await database_sync_to_async(_cookie_for)(user))]
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def _drain(communicator: WebsocketCommunicator, quiet: float = 0.5) -> list[dict]:
+    """Everything the socket sends until it has been quiet for `quiet` seconds.
+
+    (receive_json_from's own timeout would cancel the consumer, so wait with receive_nothing.)
+    """
+    messages = []
+    while not await communicator.receive_nothing(timeout=quiet):
+        messages.append(await communicator.receive_json_from())
+    return messages
+
+
+async def test_a_socket_dropped_mid_burst_gets_every_alert_exactly_once_on_reconnect(cast, camera_with_token):
+    camera = camera_with_token[0]
+    subject = await database_sync_to_async(make_subject)()
+    raise_one = database_sync_to_async(make_alert)
+    first = await _connect(cast["alice"])
+
+    async def burst() -> list[int]:
+        ids = []
+        for _ in range(12):
+            ids.append((await raise_one(camera, subject)).pk)
+            await asyncio.sleep(0.02)
+        return ids
+
+    burst_task = asyncio.create_task(burst())
+    before_drop = [await first.receive_json_from(timeout=5) for _ in range(3)]
+    await first.disconnect()  # the connection drops while the burst goes on
+    await asyncio.sleep(0.05)
+    second = await _connect(cast["alice"], last_event_id=before_drop[-1]["event_id"])
+    raised = await burst_task
+    after = await _drain(second)
+    await second.disconnect()
+
+    alerts_after = [m["alert"]["id"] for m in after if m["type"] == "alert.created"]
+    seen = [m["alert"]["id"] for m in before_drop] + alerts_after
+    assert sorted(seen) == sorted(raised), "every alert exactly once across the two connections"
+    event_ids = [m["event_id"] for m in after if "event_id" in m]
+    assert len(event_ids) == len(set(event_ids))
+    replayed = after[: [m["type"] for m in after].index("replay.done")]
+    assert replayed, "some alerts were raised while no socket was open and came back by replay"
+
+
+async def test_a_resume_message_replays_what_was_missed(cast, camera_with_token):
+    subject = await database_sync_to_async(make_subject)()
+    alert = await database_sync_to_async(make_alert)(camera_with_token[0], subject)
+    event = await database_sync_to_async(AlertEvent.objects.get)(alert=alert)
+    socket = await _connect(cast["bob"])
+    await socket.send_json_to({"type": "resume", "last_event_id": event.pk - 1})
+    messages = await _drain(socket, 0.3)
+    await socket.disconnect()
+    assert messages[0] == {"type": "alert.created", "event_id": event.pk, "alert": event.payload}
+    assert messages[-1]["type"] == "replay.done"
+
+
+async def test_replay_gives_another_bank_nothing_and_the_police_only_escalations(cast, camera_with_token):
+    subject = await database_sync_to_async(make_subject)()
+    ours = await database_sync_to_async(make_alert)(camera_with_token[0], subject)
+    mekong_camera, _ = await database_sync_to_async(create_camera)("Mekong Bank", "Can Tho", "Door")
+    theirs = await database_sync_to_async(make_alert)(mekong_camera, subject)
+
+    def escalate() -> None:
+        alice = cast["alice"]
+        review_alert(ours, alice, "confirm", version=1)
+        review_alert(ours, alice, "escalate", version=2)
+
+    await database_sync_to_async(escalate)()
+
+    charlie = await _connect(cast["charlie"], last_event_id=0)
+    charlies = await _drain(charlie, 0.3)
+    await charlie.disconnect()
+    assert {m["alert"]["id"] for m in charlies if "alert" in m} == {theirs.pk}
+
+    paula = await _connect(cast["paula"], last_event_id=0)
+    paulas = await _drain(paula, 0.3)
+    await paula.disconnect()
+    assert [(m["alert"]["id"], m["alert"]["status"]) for m in paulas if "alert" in m] == [(ours.pk, "escalated")]
+
+
+async def test_a_bad_last_event_id_is_ignored_not_an_error(cast):
+    socket = await _connect(cast["alice"])
+    await socket.send_json_to({"type": "resume", "last_event_id": "drop table"})
+    assert await socket.receive_nothing(timeout=0.2)
+    await socket.disconnect()
