@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "enrollment",
     "alerts",
     "cases",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -279,6 +280,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Retention (retention/jobs.py): what is forgotten, and when ------------
+RETENTION_INTERVAL_SECONDS = envint("BANKWATCH_RETENTION_INTERVAL_SECONDS", 3600, minimum=60)
+RETENTION_DISMISSED_ALERT_DAYS = envint("BANKWATCH_RETENTION_DISMISSED_ALERT_DAYS", 30, minimum=0)
+RETENTION_EXPIRED_SUBJECT_DAYS = envint("BANKWATCH_RETENTION_EXPIRED_SUBJECT_DAYS", 0, minimum=0)
+RETENTION_FRAME_MAX_HOURS = envint("BANKWATCH_RETENTION_FRAME_MAX_HOURS", 24, minimum=1)
+RETENTION_ORPHAN_GRACE_SECONDS = envint("BANKWATCH_RETENTION_ORPHAN_GRACE_SECONDS", 600, minimum=0)
+# The embedded mode runs CELERY_BEAT_SCHEDULE on a thread of the server (retention/scheduler.py).
+EMBEDDED_BEAT = envbool("BANKWATCH_EMBEDDED_BEAT", True)
+CELERY_BEAT_SCHEDULE["retention"] = {"task": "retention.run", "schedule": float(RETENTION_INTERVAL_SECONDS)}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

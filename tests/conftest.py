@@ -38,6 +38,8 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.SECURE_SSL_REDIRECT = False
     # PBKDF2 costs ~0.4 s a password on this machine; the cast alone would take seconds per test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Periodic jobs (retention, frame sweep) must not run on their own in the middle of a test.
+    settings.EMBEDDED_BEAT = False
 
 
 def verify_second_factor(client: ClientMixin, user: User) -> None:

@@ -1,0 +1,144 @@
+"""Retention: what BankWatch must forget, and when. `run_all` is the one periodic job (Celery beat
+in production, the embedded scheduler otherwise, `manage.py run_retention` by hand).
+
+Each purge deletes the bytes from storage first and then the references to them, so a crash
+in between leaves rows pointing at nothing (the next run finishes the job: deleting a missing
+file is a no-op) rather than bytes nothing points at any more.
+
+1. Dismissed alerts: after RETENTION_DISMISSED_ALERT_DAYS their crops, frames and probe
+   embedding go; the row (who decided what, when) stays for the audit trail.
+2. Frames: a frame is recognised and deleted at once (alerts.pipeline); this is the safety
+   net. Images of finished frames, frames still unprocessed after RETENTION_FRAME_MAX_HOURS,
+   and files under frames/ that no row points at (a process died between saving the file and
+   the row) are deleted.
+3. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
+   reference photos, crops, templates and counter-examples go; the row stays, because alerts
+   refer to it.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from alerts.models import Alert, Frame, Sighting
+from audit.log import record
+from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ReferencePhoto, Subject
+
+logger = logging.getLogger(__name__)
+ACTOR = "retention"
+
+
+def _delete_files(*files: FieldFile) -> int:
+    deleted = 0
+    for file in files:
+        if file and file.name:
+            file.storage.delete(file.name)
+            deleted += 1
+    return deleted
+
+
+def purge_dismissed_alerts(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_DISMISSED_ALERT_DAYS)
+    has_biometrics = (
+        ~Q(probe_crop="") | ~Q(evidence_frame="") | Q(probe_embedding__isnull=False) | Q(sightings__face_crop__gt="")
+    )
+    alerts = Alert.objects.filter(status=Alert.Status.DISMISSED, updated_at__lt=cutoff).filter(has_biometrics)
+    purged = 0
+    for alert in alerts.distinct().iterator():
+        sightings = list(alert.sightings.all())
+        files = _delete_files(
+            alert.probe_crop, alert.evidence_frame, *(f for s in sightings for f in (s.face_crop, s.frame_image))
+        )
+        with transaction.atomic():
+            # update(), not save(): updated_at must keep the dismissal time and version must not move.
+            Alert.objects.filter(pk=alert.pk).update(probe_crop="", evidence_frame="", probe_embedding=None)
+            Sighting.objects.filter(alert=alert).update(face_crop="", frame_image="")
+            record("retention.alert_images_purged", alert, actor_label=ACTOR, files=files)
+        purged += 1
+    return purged
+
+
+def purge_frames(now: datetime) -> dict[str, int]:
+    finished = Frame.objects.filter(status__in=[Frame.Status.DONE, Frame.Status.FAILED]).exclude(image="")
+    cleared = 0
+    for frame in finished.iterator():
+        _delete_files(frame.image)
+        Frame.objects.filter(pk=frame.pk).update(image="")
+        cleared += 1
+    stale = Frame.objects.filter(
+        status__in=[Frame.Status.PENDING, Frame.Status.PROCESSING],
+        received_at__lt=now - timedelta(hours=settings.RETENTION_FRAME_MAX_HOURS),
+    )
+    dropped = 0
+    for frame in stale.iterator():
+        _delete_files(frame.image)
+        Frame.objects.filter(pk=frame.pk).delete()
+        dropped += 1
+    orphans = _purge_orphan_frame_files(now)
+    if cleared or dropped or orphans:
+        record("retention.frames_purged", actor_label=ACTOR, cleared=cleared, stale=dropped, orphans=orphans)
+    return {"frame_images_cleared": cleared, "stale_frames_dropped": dropped, "orphan_frame_files": orphans}
+
+
+def _purge_orphan_frame_files(now: datetime) -> int:
+    folder = str(Frame._meta.get_field("image").upload_to).rstrip("/")  # type: ignore[union-attr]
+    try:
+        _, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    # A file this young may belong to a frame whose row is being written right now.
+    young = now - timedelta(seconds=settings.RETENTION_ORPHAN_GRACE_SECONDS)
+    paths = {f"{folder}/{name}" for name in names}
+    known = set(Frame.objects.filter(image__in=paths).values_list("image", flat=True))
+    deleted = 0
+    for path in sorted(paths - known):
+        if default_storage.get_modified_time(path) < young:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted
+
+
+def purge_expired_subjects(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_EXPIRED_SUBJECT_DAYS)
+    gone = Q(status__in=[Subject.Status.EXPIRED, Subject.Status.REMOVED], status_changed_at__lt=cutoff) | Q(
+        expires_at__lt=cutoff
+    )
+    holds_biometrics = Q(photos__isnull=False) | Q(templates__isnull=False) | Q(counter_examples__isnull=False)
+    purged = 0
+    for subject in Subject.objects.filter(gone).filter(holds_biometrics).distinct().iterator():
+        photos = list(ReferencePhoto.objects.filter(subject=subject))
+        files = _delete_files(*(f for p in photos for f in (p.image, p.face_crop)))
+        with transaction.atomic():
+            templates, _ = FaceTemplate.objects.filter(subject=subject).delete()
+            ReferencePhoto.objects.filter(subject=subject).delete()
+            CounterExample.objects.filter(subject=subject).delete()
+            if subject.status == Subject.Status.ACTIVE:
+                Subject.objects.filter(pk=subject.pk).update(status=Subject.Status.EXPIRED, status_changed_at=now)
+            GalleryVersion.bump()
+            record(
+                "retention.subject_biometrics_purged",
+                subject,
+                actor_label=ACTOR,
+                photos=len(photos),
+                files=files,
+                templates=templates,
+            )
+        purged += 1
+    return purged
+
+
+def run_all(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    result = {
+        "dismissed_alerts_purged": purge_dismissed_alerts(now),
+        **purge_frames(now),
+        "expired_subjects_purged": purge_expired_subjects(now),
+    }
+    logger.info("retention: %s", result)
+    return result

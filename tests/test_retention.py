@@ -1,0 +1,185 @@
+"""Retention: each purge is checked on the bytes in storage, not only on the rows."""
+
+import json
+import os
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+
+from alerts.models import Alert, Frame
+from alerts.review import review_alert
+from audit.models import AuditEntry
+from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ReferencePhoto, Subject
+from retention import scheduler
+from retention.jobs import run_all
+from tests.factories import make_alert, make_sighting, make_subject, random_embedding
+
+DAY = timedelta(days=1)
+
+
+def on_disk(file: FieldFile) -> bool:
+    return bool(file.name) and default_storage.exists(file.name)  # type: ignore[arg-type]
+
+
+def stored_names(alert: Alert) -> list[str]:
+    names = [alert.probe_crop.name, alert.evidence_frame.name]
+    for sighting in alert.sightings.all():
+        names += [sighting.face_crop.name, sighting.frame_image.name]
+    return [name for name in names if name]
+
+
+@pytest.fixture
+def dismissed_alert(cast, camera_with_token) -> Alert:
+    camera, _ = camera_with_token
+    alert = make_alert(camera, make_subject())
+    make_sighting(alert)
+    return review_alert(alert, cast["alice"], "dismiss", reason="poor_image", version=alert.version)
+
+
+def test_a_dismissed_alerts_images_are_purged_after_the_retention_period(dismissed_alert, settings):
+    settings.RETENTION_DISMISSED_ALERT_DAYS = 30
+    names = stored_names(dismissed_alert)
+    assert len(names) >= 4 and all(default_storage.exists(name) for name in names)
+
+    run_all(timezone.now() + 29 * DAY)
+    assert all(default_storage.exists(name) for name in names)
+
+    result = run_all(timezone.now() + 31 * DAY)
+    assert result["dismissed_alerts_purged"] == 1
+    assert not any(default_storage.exists(name) for name in names)
+    alert = Alert.objects.get(pk=dismissed_alert.pk)
+    assert alert.status == Alert.Status.DISMISSED and alert.version == dismissed_alert.version
+    assert stored_names(alert) == [] and alert.probe_embedding is None
+    entry = AuditEntry.objects.get(action="retention.alert_images_purged")
+    assert entry.object_id == str(alert.pk) and entry.detail["files"] == len(names)
+    assert run_all(timezone.now() + 32 * DAY)["dismissed_alerts_purged"] == 0  # nothing left to do
+
+
+def test_images_of_alerts_still_open_or_confirmed_are_kept(cast, camera_with_token, settings):
+    settings.RETENTION_DISMISSED_ALERT_DAYS = 0
+    camera, _ = camera_with_token
+    open_alert = make_alert(camera, make_subject("A"))
+    confirmed = make_alert(camera, make_subject("B"))
+    review_alert(confirmed, cast["alice"], "confirm", version=confirmed.version)
+    run_all(timezone.now() + 400 * DAY)
+    for alert in (open_alert, confirmed):
+        assert all(default_storage.exists(name) for name in stored_names(alert))
+
+
+def _frame(camera, status: str, content: bytes = b"\xff\xd8frame") -> Frame:  # type: ignore[no-untyped-def]
+    frame = Frame(camera=camera, captured_at=timezone.now(), status=status)
+    frame.image.save(f"c{camera.pk}.jpg", ContentFile(content), save=False)
+    frame.save()
+    return frame
+
+
+def _age_file(name: str, seconds: int) -> None:
+    path = default_storage.path(name)
+    past = timezone.now().timestamp() - seconds
+    os.utime(path, (past, past))
+
+
+def test_frames_are_not_kept_past_processing(camera_with_token, settings):
+    settings.RETENTION_ORPHAN_GRACE_SECONDS = 600
+    camera, _ = camera_with_token
+    done = _frame(camera, Frame.Status.DONE)
+    failed = _frame(camera, Frame.Status.FAILED)
+    waiting = _frame(camera, Frame.Status.PENDING)
+    stale = _frame(camera, Frame.Status.PENDING)
+    Frame.objects.filter(pk=stale.pk).update(received_at=timezone.now() - timedelta(hours=25))
+    orphan = default_storage.save("frames/c1.jpg", ContentFile(b"left by a crash"))
+    _age_file(orphan, 3600)
+    young_orphan = default_storage.save("frames/c1.jpg", ContentFile(b"row about to be written"))
+
+    result = run_all()
+
+    assert not on_disk(done.image) and not on_disk(failed.image)
+    assert Frame.objects.get(pk=done.pk).image == "" and Frame.objects.get(pk=failed.pk).image == ""
+    assert not on_disk(stale.image) and not Frame.objects.filter(pk=stale.pk).exists()
+    assert not default_storage.exists(orphan)
+    assert on_disk(waiting.image) and default_storage.exists(young_orphan)
+    assert result | {"dismissed_alerts_purged": 0} == {
+        "dismissed_alerts_purged": 0,
+        "frame_images_cleared": 2,
+        "stale_frames_dropped": 1,
+        "orphan_frame_files": 1,
+        "expired_subjects_purged": 0,
+    }
+    assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1, "orphans": 1}
+
+
+def _enrolled(subject: Subject) -> ReferencePhoto:
+    photo = ReferencePhoto(subject=subject, status=ReferencePhoto.Status.ACCEPTED)
+    photo.image.save("face.jpg", ContentFile(b"\xff\xd8reference photo"), save=False)
+    photo.face_crop.save("crop.jpg", ContentFile(b"\xff\xd8crop"), save=False)
+    photo.save()
+    FaceTemplate.objects.create(
+        photo=photo, subject=subject, model_id="SFace+yunet", embedding=random_embedding(1).tobytes()
+    )
+    CounterExample.objects.create(subject=subject, model_id="SFace+yunet", embedding=random_embedding(2).tobytes())
+    return photo
+
+
+def test_an_expired_subjects_photos_and_templates_are_removed(db, settings):
+    settings.RETENTION_EXPIRED_SUBJECT_DAYS = 0
+    expired = make_subject("Expired")
+    Subject.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    removed = make_subject("Removed")
+    Subject.objects.filter(pk=removed.pk).update(status=Subject.Status.REMOVED)
+    active = make_subject("Still wanted")
+    photos = {subject.pk: _enrolled(subject) for subject in (expired, removed, active)}
+    version = GalleryVersion.current()
+
+    assert run_all()["expired_subjects_purged"] == 2
+
+    for subject in (expired, removed):
+        photo = photos[subject.pk]
+        assert not on_disk(photo.image) and not on_disk(photo.face_crop)
+        assert not ReferencePhoto.objects.filter(subject=subject).exists()
+        assert not FaceTemplate.objects.filter(subject=subject).exists()
+        assert not CounterExample.objects.filter(subject=subject).exists()
+        assert AuditEntry.objects.filter(
+            action="retention.subject_biometrics_purged", object_id=str(subject.pk)
+        ).exists()
+    assert Subject.objects.get(pk=expired.pk).status == Subject.Status.EXPIRED
+    assert GalleryVersion.current() > version
+    kept = photos[active.pk]
+    assert on_disk(kept.image) and FaceTemplate.objects.filter(subject=active).count() == 1
+
+
+def test_an_expired_subject_is_kept_for_the_configured_days(db, settings):
+    settings.RETENTION_EXPIRED_SUBJECT_DAYS = 7
+    subject = make_subject("Expired yesterday")
+    Subject.objects.filter(pk=subject.pk).update(expires_at=timezone.now() - DAY)
+    photo = _enrolled(subject)
+    assert run_all()["expired_subjects_purged"] == 0 and on_disk(photo.image)
+    assert run_all(timezone.now() + 7 * DAY)["expired_subjects_purged"] == 1
+    assert not on_disk(photo.image)
+
+
+def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
+    call_command("run_retention")
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(out) == {
+        "dismissed_alerts_purged",
+        "frame_images_cleared",
+        "stale_frames_dropped",
+        "orphan_frame_files",
+        "expired_subjects_purged",
+    }
+
+
+def test_retention_is_on_the_beat_schedule_and_the_embedded_scheduler_stays_off_in_tests():
+    entry = settings.CELERY_BEAT_SCHEDULE["retention"]
+    assert entry == {"task": "retention.run", "schedule": float(settings.RETENTION_INTERVAL_SECONDS)}
+    from bankwatch.celery import app
+
+    app.loader.import_default_modules()
+    assert "retention.run" in app.tasks
+    assert scheduler.start_embedded_beat() is False
