@@ -1,7 +1,10 @@
 """Watchlists, their subjects, reference photos and the face templates made from them."""
 
+import time
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -131,9 +134,13 @@ class GalleryVersion(models.Model):
 
     @classmethod
     def bump(cls) -> None:
-        updated = cls.objects.filter(pk=1).update(version=models.F("version") + 1)
+        # The new value is also at least the clock in microseconds, so a version is never
+        # reused: after a rolled-back transaction, +1 alone would give an earlier number
+        # back to different content, and a process holding that number would not rebuild.
+        stamp = models.Value(time.time_ns() // 1000, output_field=models.BigIntegerField())
+        updated = cls.objects.filter(pk=1).update(version=Greatest(models.F("version") + 1, stamp))
         if not updated:
-            cls.objects.get_or_create(pk=1, defaults={"version": 1})
+            cls.objects.get_or_create(pk=1, defaults={"version": time.time_ns() // 1000})
 
     @classmethod
     def current(cls) -> int:

@@ -1,0 +1,257 @@
+"""Every change to what the watchlist holds, each in one function.
+
+Each function writes the row and its audit entry in one transaction. The gallery version
+is bumped by enrollment/signals.py on every save or delete of a subject, template,
+counter-example or watchlist, so whichever path a change takes (these functions, the
+admin, the API, a shell), every recognition process sees it on its next search.
+"""
+
+import logging
+import uuid
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from numpy.typing import NDArray
+
+from accounts.models import User
+from audit.log import record
+from bankwatch import jobs
+from enrollment import quality
+from enrollment.gallery import current_model_id
+from enrollment.models import CounterExample, FaceTemplate, ReferencePhoto, Subject, Watchlist
+from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+
+logger = logging.getLogger(__name__)
+
+# Reference photos are decoded at this size at most: large enough that a face of the
+# minimum size in a group or full-body photo is still found, small enough to be quick.
+PHOTO_MAX_SIDE = 1280
+
+
+@transaction.atomic
+def create_watchlist(
+    name: str, *, actor: User | None = None, request: HttpRequest | None = None, **fields: Any
+) -> Watchlist:
+    watchlist = Watchlist(name=name, **fields)
+    watchlist.full_clean()
+    watchlist.save()
+    record("watchlist.created", watchlist, actor=actor, request=request, name=name)
+    return watchlist
+
+
+@transaction.atomic
+def create_subject(
+    watchlist: Watchlist,
+    full_name: str,
+    *,
+    added_by: User | None = None,
+    request: HttpRequest | None = None,
+    **fields: Any,
+) -> Subject:
+    subject = Subject(watchlist=watchlist, full_name=full_name, added_by=added_by, **fields)
+    subject.full_clean()
+    subject.save()
+    record(
+        "subject.created",
+        subject,
+        actor=added_by,
+        request=request,
+        name=full_name,
+        watchlist=watchlist.name,
+        legal_basis=subject.legal_basis,
+    )
+    return subject
+
+
+@transaction.atomic
+def set_subject_status(
+    subject: Subject,
+    status: str,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    reason: str = "",
+) -> Subject:
+    """Activate, expire or remove a subject. Removed and expired subjects stop matching at once."""
+    if status not in Subject.Status.values:
+        raise ValueError(f"unknown subject status {status!r}")
+    locked = Subject.objects.select_for_update().get(pk=subject.pk)
+    if locked.status == status:
+        return locked
+    previous = locked.status
+    locked.status = status
+    locked.status_changed_at = timezone.now()
+    locked.save(update_fields=["status", "status_changed_at"])
+    action = {"active": "subject.activated", "expired": "subject.expired", "removed": "subject.removed"}[status]
+    record(action, locked, actor=actor, request=request, previous=previous, reason=reason)
+    subject.status, subject.status_changed_at = locked.status, locked.status_changed_at
+    return locked
+
+
+def remove_subject(
+    subject: Subject, *, actor: User | None = None, request: HttpRequest | None = None, reason: str = ""
+) -> Subject:
+    return set_subject_status(subject, Subject.Status.REMOVED, actor=actor, request=request, reason=reason)
+
+
+def expire_due_subjects() -> int:
+    """Mark active subjects past their expiry date as expired (search already ignores them)."""
+    due = Subject.objects.filter(status=Subject.Status.ACTIVE, expires_at__lte=timezone.now())
+    count = 0
+    for subject in due:
+        set_subject_status(subject, Subject.Status.EXPIRED, reason="expiry date passed")
+        count += 1
+    return count
+
+
+def add_photo(
+    subject: Subject,
+    data: bytes,
+    filename: str = "photo.jpg",
+    *,
+    uploaded_by: User | None = None,
+    request: HttpRequest | None = None,
+) -> ReferencePhoto:
+    """Store a reference photo as pending and queue its enrollment. Raises InvalidImage for non-images."""
+    decode_image(data, max_side=256, formats=PHOTO_FORMATS)  # refuse non-images before storing anything
+    suffix = (
+        PurePath(filename).suffix.lower()
+        if PurePath(filename).suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"}
+        else ".jpg"
+    )
+    with transaction.atomic():
+        photo = ReferencePhoto(subject=subject, uploaded_by=uploaded_by)
+        photo.image.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
+        photo.save()
+        record(
+            "photo.uploaded",
+            photo,
+            actor=uploaded_by,
+            request=request,
+            subject_id=subject.pk,
+            filename=PurePath(filename).name[:200],
+        )
+        queue_enrollment(photo)
+    return photo
+
+
+def queue_enrollment(photo: ReferencePhoto) -> None:
+    from enrollment.tasks import enroll_photo_task
+
+    jobs.enqueue(enroll_photo_task, photo.pk)
+
+
+def enroll_photo(photo_id: int) -> ReferencePhoto:
+    """The enrollment job: check the photo's quality, make its template, record the outcome.
+
+    1. Decode and analyse the photo outside any transaction (the slow part).
+    2. Judge it with the quality gate (enrollment/quality.py).
+    3. In one transaction: the crop of the subject's face, the template for the current
+       model (or none, when rejected), the photo's status and reason, the audit entry.
+    Running it again (re-enroll) replaces this model's template of the photo.
+    """
+    from recognition.engine import get_engine
+
+    photo = ReferencePhoto.objects.get(pk=photo_id)
+    engine = get_engine()
+    image: NDArray[np.uint8] | None = None
+    try:
+        with photo.image.open("rb") as handle:
+            data = handle.read()
+        image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
+    except InvalidImage as exc:
+        verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
+    except OSError:
+        verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
+    if image is not None:
+        verdict = quality.check(image, engine.analyze(image))
+    with transaction.atomic():
+        photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
+        if verdict.face is not None:
+            if photo.face_crop:
+                photo.face_crop.delete(save=False)
+            photo.face_crop.save(f"{uuid.uuid4().hex}.jpg", ContentFile(encode_jpeg(verdict.face.crop)), save=False)
+        photo.quality = verdict.measures
+        photo.processed_at = timezone.now()
+        if verdict.accepted and verdict.face is not None:
+            photo.status = ReferencePhoto.Status.ACCEPTED
+            photo.rejection_reason = ""
+            photo.save()
+            FaceTemplate.objects.update_or_create(
+                photo=photo,
+                model_id=engine.model_id,
+                defaults={
+                    "subject_id": photo.subject_id,
+                    "embedding": np.asarray(verdict.face.embedding, dtype=np.float32).tobytes(),
+                },
+            )
+            record(
+                "photo.accepted",
+                photo,
+                actor_label="enrollment",
+                subject_id=photo.subject_id,
+                model_id=engine.model_id,
+                **verdict.measures,
+            )
+        else:
+            photo.status = ReferencePhoto.Status.REJECTED
+            photo.rejection_reason = verdict.reason[:300]
+            photo.save()
+            for template in FaceTemplate.objects.filter(photo=photo, model_id=engine.model_id):
+                template.delete()  # one by one, so the gallery hears of it
+            record(
+                "photo.rejected",
+                photo,
+                actor_label="enrollment",
+                subject_id=photo.subject_id,
+                reason=verdict.reason,
+                **verdict.measures,
+            )
+    return photo
+
+
+def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":
+    """Accepted photos without a template of the current model (after the model setting changed)."""
+    return ReferencePhoto.objects.filter(status=ReferencePhoto.Status.ACCEPTED).exclude(
+        templates__model_id=current_model_id()
+    )
+
+
+@transaction.atomic
+def reenroll_all(*, actor: User | None = None, request: HttpRequest | None = None) -> int:
+    """Queue every accepted photo that has no template of the current model; returns how many."""
+    photos = list(photos_needing_reenrollment())
+    for photo in photos:
+        queue_enrollment(photo)
+    record("gallery.reenroll", None, actor=actor, request=request, model_id=current_model_id(), photos=len(photos))
+    return len(photos)
+
+
+@transaction.atomic
+def add_counter_example(
+    subject: Subject,
+    embedding: NDArray[np.float32],
+    *,
+    created_by: User | None,
+    source_alert_id: int | None,
+) -> CounterExample:
+    """Record "this face is not <subject>": the gallery stops matching faces closer to it than to the subject."""
+    vector = np.asarray(embedding, dtype=np.float32).ravel()
+    norm = float(np.linalg.norm(vector))
+    if norm > 0:
+        vector = vector / norm
+    counter = CounterExample.objects.create(
+        subject=subject,
+        model_id=current_model_id(),
+        embedding=vector.astype(np.float32).tobytes(),
+        created_by=created_by,
+        source_alert_id=source_alert_id,
+    )
+    record("counter_example.added", counter, actor=created_by, subject_id=subject.pk, source_alert_id=source_alert_id)
+    return counter
