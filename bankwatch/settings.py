@@ -211,6 +211,18 @@ RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENC
 RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
 RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
 
+# --- Enrollment: the quality gate for reference photos and the gallery index ---
+# Why each default is what it is: enrollment/quality.py.
+ENROLL_MIN_FACE_PX = envint("BANKWATCH_ENROLL_MIN_FACE_PX", 60, minimum=16)
+ENROLL_SECOND_FACE_RATIO = envfloat("BANKWATCH_ENROLL_SECOND_FACE_RATIO", 0.3, 0.0, 1.0)
+ENROLL_MIN_SHARPNESS = envfloat("BANKWATCH_ENROLL_MIN_SHARPNESS", 30.0, 0.0, 100000.0)
+ENROLL_MAX_YAW_DEGREES = envfloat("BANKWATCH_ENROLL_MAX_YAW_DEGREES", 35.0, 0.0, 90.0)
+ENROLL_MIN_CONFIDENCE = envfloat("BANKWATCH_ENROLL_MIN_CONFIDENCE", 0.8, 0.0, 1.0)
+# "exact": one matrix product over every template (default; exact up to ~100k templates).
+# "usearch": an HNSW index for very large galleries, re-ranked exactly (docs/gallery.md).
+GALLERY_INDEX = envchoice("BANKWATCH_GALLERY_INDEX", "exact", ("exact", "usearch"))
+GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
+
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
 MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
