@@ -27,6 +27,16 @@ def photo(name: str) -> bytes:
     return (DATASET / name).read_bytes()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """SQLite test database in a file, not shared-cache memory: there, a job thread writing while the
+    test thread writes fails at once with "database table is locked" (no busy timeout), which the
+    embedded mode's file database never does."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
