@@ -1,0 +1,64 @@
+"""'Not this person' on real photos: the same innocent face stops raising the alert; the real subject still does."""
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.utils import timezone
+
+from alerts import pipeline
+from alerts.ingest import store_pixels
+from alerts.models import Alert, Frame
+from alerts.review import review_alert
+from alerts.samples import compose, load
+from enrollment.models import CounterExample
+from tests.factories import enroll, make_alert, make_subject
+
+
+def _frame(camera, dataset: Path, name: str, seconds: float) -> Frame:  # type: ignore[no-untyped-def]
+    return store_pixels(
+        camera, compose([load(dataset / name)]), captured_at=timezone.now() + timedelta(seconds=seconds)
+    )
+
+
+def test_dismissing_as_not_this_person_keeps_the_probe_as_a_counter_example(cast, camera_with_token):
+    alert = make_alert(camera_with_token[0], make_subject())
+    review_alert(alert, cast["alice"], "dismiss", reason="not_this_person", version=1)
+    counter = CounterExample.objects.get()
+    assert (counter.subject_id, counter.source_alert_id, counter.created_by) == (
+        alert.subject_id,
+        alert.pk,
+        cast["alice"],
+    )
+    assert bytes(counter.embedding) == bytes(alert.probe_embedding)  # both unit length already
+
+
+def test_other_dismissal_reasons_teach_the_gallery_nothing(cast, camera_with_token):
+    alert = make_alert(camera_with_token[0], make_subject())
+    review_alert(alert, cast["alice"], "dismiss", reason="poor_image", version=1)
+    assert not CounterExample.objects.exists()
+
+
+def test_the_same_innocent_customer_walking_in_again_raises_no_alert_while_the_subject_still_does(
+    cast, camera_with_token, dataset, settings
+):
+    # A watchlist set far too lax (0.05) so that a customer who is not the subject is matched:
+    # img20 scores about 0.11 against the subject's img1. That is the false alert to correct.
+    settings.AGREEMENT_STRONG_MARGIN = 0.0  # one frame is enough to raise, so each photo is judged alone
+    camera, _ = camera_with_token
+    robber = enroll(make_subject("Tran Van Robber", "Lax list", threshold=0.05), "img1.jpg")
+
+    pipeline.process_frame(_frame(camera, dataset, "img20.jpg", 0).pk)
+    false_alert = Alert.objects.get()
+    assert false_alert.subject == robber and false_alert.probe_embedding
+    review_alert(false_alert, cast["alice"], "dismiss", reason="not_this_person", version=false_alert.version)
+
+    # The same customer again, in another photo: no alert, no sighting.
+    outcome = pipeline.process_frame(_frame(camera, dataset, "img21.jpg", 20).pk)
+    assert outcome is not None and outcome.faces == 1 and outcome.matches == 0
+    assert Alert.objects.count() == 1 and false_alert.sightings.count() == 1
+
+    # The real subject, in a photo the gallery has never seen: still an alert.
+    outcome = pipeline.process_frame(_frame(camera, dataset, "img2.jpg", 40).pk)
+    assert outcome is not None and [what for what, _ in outcome.results] == ["raised"]
+    real = Alert.objects.exclude(pk=false_alert.pk).get()
+    assert real.subject == robber and real.score > 0.5
