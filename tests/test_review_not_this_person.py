@@ -29,6 +29,7 @@ def test_dismissing_as_not_this_person_keeps_the_probe_as_a_counter_example(cast
         alert.pk,
         cast["alice"],
     )
+    assert alert.probe_embedding is not None
     assert bytes(counter.embedding) == bytes(alert.probe_embedding)  # both unit length already
 
 
