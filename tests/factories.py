@@ -5,7 +5,6 @@ its audit entry, its feed event and (by default) small synthetic images.
 """
 
 import itertools
-from functools import cache
 
 import numpy as np
 from django.utils import timezone
@@ -14,8 +13,8 @@ from alerts.actions import Observation, add_sighting, raise_alert
 from alerts.models import Alert, Sighting
 from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
-from recognition.engine import get_engine
-from recognition.images import decode_image, encode_jpeg
+from enrollment.services import create_subject, create_watchlist
+from recognition.images import encode_jpeg
 
 _frame_ids = itertools.count(1_000_000)
 
@@ -35,8 +34,8 @@ def make_subject(
     name: str = "Nguyen Van A", watchlist: str = "Bank robbers", threshold: float | None = None
 ) -> Subject:
     """A watchlist subject with no templates (enough for alert tests; enroll photos to make it match)."""
-    listing, _ = Watchlist.objects.get_or_create(name=watchlist, defaults={"threshold": threshold})
-    return Subject.objects.create(watchlist=listing, full_name=name, legal_basis="Warrant 12/2026")
+    listing = Watchlist.objects.filter(name=watchlist).first() or create_watchlist(watchlist, threshold=threshold)
+    return create_subject(listing, name, legal_basis="Warrant 12/2026")
 
 
 def make_observation(camera: Camera, score: float = 0.6, with_images: bool = True, **changes: object) -> Observation:
@@ -65,23 +64,18 @@ def make_sighting(alert: Alert, score: float = 0.55, with_images: bool = True) -
     return add_sighting(alert, make_observation(alert.camera, score, with_images))
 
 
-@cache
-def _embedding_of(photo_name: str) -> bytes:
+def enroll(subject: Subject, *photo_names: str) -> Subject:
+    """Enroll dataset photos through enrollment.services (quality gate, template), as a curator would."""
+    from bankwatch.jobs import wait_idle
+    from enrollment.models import ReferencePhoto
+    from enrollment.services import add_photo, enroll_photo
     from tests.conftest import photo
 
-    faces = get_engine().analyze(decode_image(photo(photo_name), max_side=640))
-    assert faces, f"no face found in {photo_name}"
-    return np.asarray(faces[0].embedding, np.float32).tobytes()
-
-
-def enroll(subject: Subject, *photo_names: str) -> Subject:
-    """Give a subject templates from dataset photos (embeddings cached per test run, so this is cheap)."""
-    from enrollment.models import FaceTemplate, GalleryVersion, ReferencePhoto
-
     for name in photo_names:
-        reference = ReferencePhoto.objects.create(subject=subject, image=f"enrollment/photos/{name}", status="accepted")
-        FaceTemplate.objects.create(
-            photo=reference, subject=subject, model_id=get_engine().model_id, embedding=_embedding_of(name)
-        )
-    GalleryVersion.bump()
+        reference = add_photo(subject, photo(name), name)
+        wait_idle(60)  # in a transactional test the enrollment job ran on a worker thread
+        reference.refresh_from_db()
+        if reference.status == ReferencePhoto.Status.PENDING:  # inside a test transaction it never started
+            reference = enroll_photo(reference.pk)
+        assert reference.status == ReferencePhoto.Status.ACCEPTED, reference.rejection_reason
     return subject
