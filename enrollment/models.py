@@ -92,6 +92,10 @@ class ReferencePhoto(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="photos", editable=False
+    )
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.subject} #{self.pk}"
@@ -145,3 +149,34 @@ class GalleryVersion(models.Model):
     @classmethod
     def current(cls) -> int:
         return cls.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+
+
+class ImportJob(models.Model):
+    """A bulk import: a CSV of subjects and a zip of their photos, enrolled in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    watchlist = models.ForeignKey(
+        Watchlist,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Rows without a watchlist column go to this list."),
+    )
+    csv_file = models.FileField(_("CSV of subjects"), upload_to="enrollment/imports/")
+    zip_file = models.FileField(_("zip of photos"), upload_to="enrollment/imports/")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    subjects_created = models.PositiveIntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text=_("Rows and photos that could not be imported"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} into {self.watchlist}"

@@ -24,7 +24,7 @@ from audit.log import record
 from bankwatch import jobs
 from enrollment import quality
 from enrollment.gallery import current_model_id
-from enrollment.models import CounterExample, FaceTemplate, ReferencePhoto, Subject, Watchlist
+from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,7 @@ def add_photo(
     *,
     uploaded_by: User | None = None,
     request: HttpRequest | None = None,
+    import_job: ImportJob | None = None,
 ) -> ReferencePhoto:
     """Store a reference photo as pending and queue its enrollment. Raises InvalidImage for non-images."""
     decode_image(data, max_side=256, formats=PHOTO_FORMATS)  # refuse non-images before storing anything
@@ -126,7 +127,9 @@ def add_photo(
         else ".jpg"
     )
     with transaction.atomic():
-        photo = ReferencePhoto(subject=subject, uploaded_by=uploaded_by)
+        photo = ReferencePhoto(
+            subject=subject, uploaded_by=uploaded_by, import_job=import_job, original_name=PurePath(filename).name[:200]
+        )
         photo.image.save(f"{uuid.uuid4().hex}{suffix}", ContentFile(data), save=False)
         photo.save()
         record(
@@ -255,3 +258,24 @@ def add_counter_example(
     )
     record("counter_example.added", counter, actor=created_by, subject_id=subject.pk, source_alert_id=source_alert_id)
     return counter
+
+
+@transaction.atomic
+def start_import(
+    watchlist: Watchlist,
+    csv_data: bytes,
+    zip_data: bytes,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> ImportJob:
+    """Store a CSV of subjects and a zip of photos and queue their import (enrollment/importer.py)."""
+    from enrollment.tasks import import_subjects_task
+
+    job = ImportJob(watchlist=watchlist, created_by=actor)
+    job.csv_file.save(f"{uuid.uuid4().hex}.csv", ContentFile(csv_data), save=False)
+    job.zip_file.save(f"{uuid.uuid4().hex}.zip", ContentFile(zip_data), save=False)
+    job.save()
+    record("import.started", job, actor=actor, request=request, watchlist=watchlist.name)
+    jobs.enqueue(import_subjects_task, job.pk)
+    return job

@@ -13,3 +13,11 @@ def enroll_photo_task(photo_id: int) -> str:
 def expire_subjects_task() -> int:
     """Mark subjects past their expiry date as expired (search ignores them already)."""
     return services.expire_due_subjects()
+
+
+@shared_task(name="enrollment.import_subjects")
+def import_subjects_task(job_id: int) -> int:
+    """Create the subjects of a bulk import and queue their photos' enrollment."""
+    from enrollment import importer
+
+    return importer.run(job_id).subjects_created

@@ -1,0 +1,463 @@
+"""The curators' admin: watchlists, subjects, reference photos, bulk import.
+
+Only curators (and superusers) see or change any of it: every ModelAdmin here checks
+`user.is_curator` instead of Django's model permissions, so staff of another role get
+nothing even if someone grants them permissions by mistake. Every change goes through
+enrollment/services.py, so it is audited and reaches the gallery at once.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from audit.log import record
+from enrollment import importer, services
+from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
+from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
+
+
+def _check_image(upload: Any) -> None:
+    try:
+        decode_image(upload.read(), max_side=256, formats=PHOTO_FORMATS)
+    except InvalidImage as exc:
+        raise forms.ValidationError(f"{upload.name}: {exc}") from None
+    finally:
+        upload.seek(0)
+
+
+def is_curator(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_active and user.is_staff and getattr(user, "is_curator", False))
+
+
+class CuratorOnly:
+    """Model permissions replaced by the curator role."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_curator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_curator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return is_curator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_curator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # subjects are removed (status), not deleted: the record of who was listed stays
+
+
+def _thumbnail(photo: ReferencePhoto, kind: str, size: int = 64) -> str:
+    field = photo.face_crop if kind == "crop" else photo.image
+    if not field:
+        return "–"
+    url = reverse("admin:enrollment_referencephoto_file", args=[photo.pk, kind])
+    return format_html('<img src="{}" width="{}" alt="" style="object-fit:cover;border-radius:4px">', url, size)
+
+
+def _status_badge(photo: ReferencePhoto) -> str:
+    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e"}
+    return format_html(
+        '<span class="photo-status" data-photo="{}" data-status="{}" data-poll="{}" style="color:{};font-weight:bold">'
+        "{}</span><br><small>{}</small>",
+        photo.pk,
+        photo.status,
+        reverse("admin:enrollment_referencephoto_statuses"),
+        colours.get(photo.status, "inherit"),
+        photo.get_status_display(),
+        photo.rejection_reason,
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class SubjectForm(forms.ModelForm):
+    new_photos = MultipleFileField(
+        label=_("Add reference photos"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP. Each is checked in the background; its status shows below within seconds."),
+    )
+
+    class Meta:
+        model = Subject
+        fields = [
+            "watchlist",
+            "full_name",
+            "aliases",
+            "case_reference",
+            "legal_basis",
+            "notes",
+            "expires_at",
+            "status",
+        ]
+
+    def clean_new_photos(self) -> list[Any]:
+        uploads = self.cleaned_data.get("new_photos") or []
+        for upload in uploads:
+            _check_image(upload)
+        return uploads
+
+
+class PhotoInline(admin.TabularInline):
+    model = ReferencePhoto
+    fields = ["photo", "crop", "status_and_reason", "original_name", "uploaded_by", "uploaded_at"]
+    readonly_fields = ["photo", "crop", "status_and_reason", "original_name", "uploaded_by", "uploaded_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_curator(request)
+
+    @admin.display(description=_("photo"))
+    def photo(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "image", 96)
+
+    @admin.display(description=_("face crop"))
+    def crop(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "crop", 96)
+
+    @admin.display(description=_("status"))
+    def status_and_reason(self, obj: ReferencePhoto) -> str:
+        return _status_badge(obj)
+
+
+@admin.register(Watchlist)
+class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
+    list_display = [
+        "name",
+        "agency",
+        "colour_swatch",
+        "threshold",
+        "sound",
+        "requires_acknowledgement",
+        "subjects",
+        "is_active",
+    ]
+    list_filter = ["is_active", "agency", "sound", "requires_acknowledgement"]
+    search_fields = ["name", "agency", "description"]
+    filter_horizontal = ["banks", "branches"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Watchlist]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(active_subjects=Count("subjects", filter=Q(subjects__status="active")))
+        )
+
+    @admin.display(description=_("colour"))
+    def colour_swatch(self, obj: Watchlist) -> str:
+        return format_html(
+            '<span style="display:inline-block;width:1.5em;height:1em;background:{}"></span>', obj.colour
+        )
+
+    @admin.display(description=_("active subjects"), ordering="active_subjects")
+    def subjects(self, obj: Watchlist) -> int:
+        return getattr(obj, "active_subjects", 0)
+
+    def save_model(self, request: HttpRequest, obj: Watchlist, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        action = "watchlist.changed" if change else "watchlist.created"
+        record(action, obj, request=request, fields=form.changed_data)
+
+
+@admin.register(Subject)
+class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
+    form = SubjectForm
+    inlines = [PhotoInline]
+    list_display = [
+        "thumbnail",
+        "full_name",
+        "watchlist",
+        "status",
+        "photo_counts",
+        "expires_at",
+        "added_by",
+        "added_at",
+    ]
+    list_display_links = ["thumbnail", "full_name"]
+    list_filter = ["status", "watchlist", ("expires_at", admin.EmptyFieldListFilter), "added_at"]
+    search_fields = ["full_name", "aliases", "case_reference", "notes"]
+    readonly_fields = ["added_by", "added_at", "status_changed_at"]
+    actions = ["remove_subjects", "expire_subjects", "reactivate_subjects"]
+    list_select_related = ["watchlist", "added_by"]
+
+    class Media:
+        js = ["js/enrollment_photos.js"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subject]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                accepted=Count("photos", filter=Q(photos__status="accepted")),
+                pending=Count("photos", filter=Q(photos__status="pending")),
+                rejected=Count("photos", filter=Q(photos__status="rejected")),
+            )
+        )
+
+    @admin.display(description="")
+    def thumbnail(self, obj: Subject) -> str:
+        photo = obj.photos.filter(status="accepted").order_by("id").first() or obj.photos.order_by("id").first()
+        return _thumbnail(photo, "crop", 48) if photo else "–"
+
+    @admin.display(description=_("photos: accepted / pending / rejected"))
+    def photo_counts(self, obj: Subject) -> str:
+        return format_html(
+            '<span style="color:#1b6e20">{}</span> / <span style="color:#8a6d00">{}</span> / '
+            '<span style="color:#b3261e">{}</span>',
+            getattr(obj, "accepted", 0),
+            getattr(obj, "pending", 0),
+            getattr(obj, "rejected", 0),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Subject, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user  # type: ignore[assignment]
+            obj.save()
+            record("subject.created", obj, request=request, name=obj.full_name, watchlist=obj.watchlist.name)
+        else:
+            new_status = obj.status
+            status_changed = "status" in form.changed_data
+            if status_changed:
+                obj.status = form.initial["status"]  # the status changes through set_subject_status below
+            obj.save()
+            fields = [f for f in form.changed_data if f not in ("status", "new_photos")]
+            if fields:
+                record("subject.changed", obj, request=request, fields=fields)
+            if status_changed:
+                services.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
+        for upload in form.cleaned_data.get("new_photos") or []:
+            try:
+                services.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+            except InvalidImage as exc:
+                messages.error(request, f"{upload.name}: {exc}")
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Subject], status: str) -> None:
+        for subject in queryset:
+            services.set_subject_status(subject, status, request=request, reason="admin action")
+        self.message_user(request, f"{queryset.count()} subject(s) now {status}.", messages.SUCCESS)
+
+    @admin.action(description=_("Remove from the watchlist (stops matching at once)"))
+    def remove_subjects(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        self._set_status(request, queryset, Subject.Status.REMOVED)
+
+    @admin.action(description=_("Mark expired"))
+    def expire_subjects(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        self._set_status(request, queryset, Subject.Status.EXPIRED)
+
+    @admin.action(description=_("Reactivate"))
+    def reactivate_subjects(self, request: HttpRequest, queryset: QuerySet[Subject]) -> None:
+        self._set_status(request, queryset, Subject.Status.ACTIVE)
+
+
+class PhotoForm(forms.ModelForm):
+    class Meta:
+        model = ReferencePhoto
+        fields = ["subject", "image"]
+
+    def clean_image(self) -> Any:
+        upload = self.cleaned_data["image"]
+        _check_image(upload)
+        return upload
+
+
+@admin.register(ReferencePhoto)
+class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
+    form = PhotoForm
+    list_display = ["thumb", "crop", "subject", "status_and_reason", "original_name", "uploaded_by", "uploaded_at"]
+    list_filter = ["status", "subject__watchlist", "uploaded_at"]
+    search_fields = ["subject__full_name", "rejection_reason", "original_name"]
+    list_select_related = ["subject", "uploaded_by"]
+    readonly_fields = [
+        "thumb_large",
+        "crop_large",
+        "status",
+        "rejection_reason",
+        "quality",
+        "processed_at",
+        "templates_made",
+    ]
+    actions = ["rerun_enrollment"]
+    change_list_template = "admin/enrollment/referencephoto/change_list.html"
+
+    class Media:
+        js = ["js/enrollment_photos.js"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["subject", "image"] if obj is None else ["subject", *self.readonly_fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["subject", *self.readonly_fields]
+
+    @admin.display(description=_("photo"))
+    def thumb(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "image")
+
+    @admin.display(description=_("face crop"))
+    def crop(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "crop")
+
+    @admin.display(description=_("photo"))
+    def thumb_large(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "image", 320)
+
+    @admin.display(description=_("face crop"))
+    def crop_large(self, obj: ReferencePhoto) -> str:
+        return _thumbnail(obj, "crop", 112)
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_and_reason(self, obj: ReferencePhoto) -> str:
+        return _status_badge(obj)
+
+    @admin.display(description=_("templates"))
+    def templates_made(self, obj: ReferencePhoto) -> str:
+        return ", ".join(obj.templates.values_list("model_id", flat=True)) or "–"
+
+    def save_model(self, request: HttpRequest, obj: ReferencePhoto, form: forms.ModelForm, change: bool) -> None:
+        upload = form.cleaned_data["image"]
+        created = services.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+        obj.pk, obj.image = created.pk, created.image
+
+    @admin.action(description=_("Check again and rebuild the template"))
+    def rerun_enrollment(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
+        for photo in queryset:
+            services.queue_enrollment(photo)
+        record("photos.requeued", None, request=request, photos=[p.pk for p in queryset])
+        self.message_user(request, f"{queryset.count()} photo(s) queued.", messages.SUCCESS)
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/file/<str:kind>/", view(self.file_view), name="enrollment_referencephoto_file"),
+            path("statuses/", view(self.statuses_view), name="enrollment_referencephoto_statuses"),
+            path("reenroll-all/", view(self.reenroll_all_view), name="enrollment_referencephoto_reenroll_all"),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request: HttpRequest, pk: int, kind: str) -> FileResponse:
+        if not is_curator(request):
+            raise PermissionDenied
+        photo = get_object_or_404(ReferencePhoto, pk=pk)
+        field = {"image": photo.image, "crop": photo.face_crop}.get(kind)
+        if not field:
+            raise Http404
+        response = FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)
+        response["Cache-Control"] = "private, max-age=60"
+        return response
+
+    def statuses_view(self, request: HttpRequest) -> JsonResponse:
+        """For the pages' polling script: the status of the photos it shows."""
+        if not is_curator(request):
+            raise PermissionDenied
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()][:500]
+        rows = ReferencePhoto.objects.filter(pk__in=ids).values("id", "status", "rejection_reason")
+        return JsonResponse({"photos": {str(r["id"]): r for r in rows}})
+
+    def reenroll_all_view(self, request: HttpRequest) -> HttpResponse:
+        if not is_curator(request) or request.method != "POST":
+            raise PermissionDenied
+        count = services.reenroll_all(actor=request.user, request=request)  # type: ignore[arg-type]
+        self.message_user(request, f"{count} photo(s) queued for re-enrollment with the current model.")
+        return HttpResponseRedirect(reverse("admin:enrollment_referencephoto_changelist"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "needs_reenrollment": services.photos_needing_reenrollment().count(),
+            "current_model_id": services.current_model_id(),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+class ImportForm(forms.ModelForm):
+    class Meta:
+        model = ImportJob
+        fields = ["watchlist", "csv_file", "zip_file"]
+        help_texts = {
+            "csv_file": _(
+                "Header row, then one subject a row: full_name, aliases, watchlist, case_reference, "
+                "legal_basis, notes, expires_at (YYYY-MM-DD), photos (file names in the zip, separated by ;)."
+            )
+        }
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
+    form = ImportForm
+    list_display = ["__str__", "status", "rows", "subjects_created", "created_by", "created_at"]
+    list_filter = ["status"]
+    change_form_template = "admin/enrollment/importjob/change_form.html"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["watchlist", "csv_file", "zip_file"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["watchlist", "csv_file", "zip_file"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_curator(request) and obj is None
+
+    def save_model(self, request: HttpRequest, obj: ImportJob, form: forms.ModelForm, change: bool) -> None:
+        job = services.start_import(
+            form.cleaned_data["watchlist"],
+            form.cleaned_data["csv_file"].read(),
+            form.cleaned_data["zip_file"].read(),
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+        )
+        obj.pk = job.pk
+
+    def response_add(self, request: HttpRequest, obj: ImportJob, post_url_continue: str | None = None) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:enrollment_importjob_change", args=[obj.pk]))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/progress/", view(self.progress_view), name="enrollment_importjob_progress"),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        if not is_curator(request):
+            raise PermissionDenied
+        return JsonResponse(importer.progress(get_object_or_404(ImportJob, pk=pk)))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "progress_url": reverse("admin:enrollment_importjob_progress", args=[object_id]),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
