@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("alerts.api_alerts")),
     path("api/v1/", include("alerts.api_urls")),
     path("api/v1/", include("cases.api")),
+    path("api/v1/", include("enrollment.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,278 @@
+"""REST API for watchlists, subjects and reference photos: curators only.
+
+Writes go through enrollment/services.py like the admin's, so they are audited and reach
+the gallery at once. Subjects are never deleted: DELETE removes them from the watchlist
+(status "removed"), which keeps the record of who was listed and why.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.log import record
+from enrollment import services
+from enrollment.models import ReferencePhoto, Subject, Watchlist
+from recognition.images import InvalidImage
+
+
+class IsCurator(permissions.BasePermission):
+    message = "Only watchlist curators may use this endpoint."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and getattr(user, "is_curator", False))
+
+
+class Pages(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class WatchlistSerializer(serializers.ModelSerializer):
+    effective_threshold = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = Watchlist
+        fields = [
+            "id",
+            "name",
+            "description",
+            "agency",
+            "threshold",
+            "effective_threshold",
+            "colour",
+            "sound",
+            "requires_acknowledgement",
+            "banks",
+            "branches",
+            "is_active",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate_colour(self, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise serializers.ValidationError("use #rrggbb")
+        return value
+
+    def validate_threshold(self, value: float | None) -> float | None:
+        if value is not None and not -1.0 <= value <= 1.0:
+            raise serializers.ValidationError("a cosine similarity lies between -1 and 1")
+        return value
+
+
+class PhotoSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+    crop_url = serializers.SerializerMethodField()
+    templates = serializers.SlugRelatedField(many=True, read_only=True, slug_field="model_id")
+
+    class Meta:
+        model = ReferencePhoto
+        fields = [
+            "id",
+            "subject",
+            "status",
+            "rejection_reason",
+            "quality",
+            "original_name",
+            "uploaded_at",
+            "processed_at",
+            "templates",
+            "image_url",
+            "crop_url",
+        ]
+        read_only_fields = fields
+
+    def _url(self, obj: ReferencePhoto, kind: str) -> str | None:
+        from django.urls import reverse
+
+        field = obj.face_crop if kind == "crop" else obj.image
+        return reverse("api-enrollment-photo-file", args=[obj.pk, kind]) if field else None
+
+    def get_image_url(self, obj: ReferencePhoto) -> str | None:
+        return self._url(obj, "image")
+
+    def get_crop_url(self, obj: ReferencePhoto) -> str | None:
+        return self._url(obj, "crop")
+
+
+class SubjectSerializer(serializers.ModelSerializer):
+    added_by = serializers.CharField(source="added_by.username", read_only=True, default=None)
+    photos = PhotoSerializer(many=True, read_only=True)
+    is_matchable = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Subject
+        fields = [
+            "id",
+            "watchlist",
+            "full_name",
+            "aliases",
+            "notes",
+            "case_reference",
+            "legal_basis",
+            "expires_at",
+            "status",
+            "is_matchable",
+            "added_by",
+            "added_at",
+            "status_changed_at",
+            "photos",
+        ]
+        read_only_fields = ["added_at", "status_changed_at"]
+
+
+class UploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG or WebP")
+
+
+class WatchlistViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Watchlists: each with its own threshold, colour, sound, acknowledgement rule and scope."""
+
+    queryset = Watchlist.objects.order_by("name").prefetch_related("banks", "branches")
+    serializer_class = WatchlistSerializer
+    permission_classes = [IsCurator]
+    pagination_class = Pages
+
+    @transaction.atomic
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        watchlist = serializer.save()
+        record("watchlist.created", watchlist, request=self.request, name=watchlist.name)
+
+    @transaction.atomic
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        watchlist = serializer.save()
+        record("watchlist.changed", watchlist, request=self.request, fields=sorted(serializer.validated_data))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("watchlist", int, description="only this watchlist"),
+            OpenApiParameter("status", str, enum=Subject.Status.values),
+            OpenApiParameter("q", str, description="name, alias or case reference contains"),
+        ]
+    ),
+    destroy=extend_schema(description="Remove the subject from its watchlist (status removed); nothing is deleted."),
+)
+class SubjectViewSet(viewsets.ModelViewSet):
+    """Subjects of the watchlists, with their reference photos."""
+
+    serializer_class = SubjectSerializer
+    permission_classes = [IsCurator]
+    pagination_class = Pages
+
+    def get_queryset(self) -> QuerySet[Subject]:
+        subjects = Subject.objects.select_related("added_by").prefetch_related("photos__templates").order_by("id")
+        params = self.request.query_params
+        if params.get("watchlist", "").isdigit():
+            subjects = subjects.filter(watchlist_id=int(params["watchlist"]))
+        if params.get("status") in Subject.Status.values:
+            subjects = subjects.filter(status=params["status"])
+        if params.get("q"):
+            from django.db.models import Q
+
+            q = params["q"]
+            subjects = subjects.filter(
+                Q(full_name__icontains=q) | Q(aliases__icontains=q) | Q(case_reference__icontains=q)
+            )
+        return subjects
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("status", None)
+        subject = services.create_subject(
+            data.pop("watchlist"), data.pop("full_name"), added_by=self.request.user, request=self.request, **data
+        )
+        serializer.instance = subject
+
+    @transaction.atomic
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        data = dict(serializer.validated_data)
+        new_status = data.pop("status", None)
+        subject = serializer.instance
+        for field, value in data.items():
+            setattr(subject, field, value)
+        if data:
+            subject.save()
+            record("subject.changed", subject, request=self.request, fields=sorted(data))
+        if new_status is not None:
+            services.set_subject_status(subject, new_status, request=self.request, reason="changed through the API")
+
+    def perform_destroy(self, instance: Subject) -> None:
+        services.remove_subject(instance, request=self.request, reason=self.request.query_params.get("reason", ""))
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        subject = self.get_object()
+        self.perform_destroy(subject)
+        return Response(self.get_serializer(Subject.objects.get(pk=subject.pk)).data)
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={202: PhotoSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[parsers.MultiPartParser], url_path="photos")
+    def photos(self, request: Request, pk: str | None = None) -> Response:
+        """Upload a reference photo: it is stored as pending and checked in the background."""
+        subject = self.get_object()
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["image"]
+        try:
+            photo = services.add_photo(subject, file.read(), file.name, uploaded_by=request.user, request=request)
+        except InvalidImage as exc:
+            return Response({"error": str(exc)}, status=exc.status)
+        return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
+
+
+class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Reference photos with their status, rejection reason and quality measures."""
+
+    serializer_class = PhotoSerializer
+    permission_classes = [IsCurator]
+    pagination_class = Pages
+
+    def get_queryset(self) -> QuerySet[ReferencePhoto]:
+        photos = ReferencePhoto.objects.prefetch_related("templates").order_by("id")
+        params = self.request.query_params
+        if params.get("subject", "").isdigit():
+            photos = photos.filter(subject_id=int(params["subject"]))
+        if params.get("status") in ReferencePhoto.Status.values:
+            photos = photos.filter(status=params["status"])
+        return photos
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("subject", int),
+            OpenApiParameter("status", str, enum=ReferencePhoto.Status.values),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+
+class PhotoFile(APIView):
+    permission_classes = [IsCurator]
+
+    @extend_schema(operation_id="v1_photos_file", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int, kind: str) -> FileResponse:
+        photo = ReferencePhoto.objects.filter(pk=pk).first()
+        field = {"image": photo.image, "crop": photo.face_crop}.get(kind) if photo else None
+        if not field:
+            raise Http404
+        return FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)
