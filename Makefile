@@ -25,7 +25,11 @@ lint: $(VENV)/.installed
 	$(PY) -m mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
-unit: setup
+# Browser tests drive Debian's chromium (playwright cannot download browsers here).
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+unit: setup browser-deps
 	$(PY) -m pytest -m "not integration"
 
 # Against the real PostgreSQL and Redis of this machine, with a real Celery worker;
@@ -35,4 +39,4 @@ test-integration: setup
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(PY) -m pytest -m integration
 
-test: setup lint unit test-integration
+test: setup browser-deps lint unit test-integration

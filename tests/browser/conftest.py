@@ -1,0 +1,165 @@
+"""Browser tests: the real server (daphne, embedded mode) in a subprocess, driven by Debian's chromium.
+
+The server runs against its own temporary data folder (SQLite, media, the in-memory channel
+layer and the recognition worker inside the server process), exactly as `make run` serves.
+Skipped, saying why, where /usr/bin/chromium or the shared photos are absent.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "correct-horse-battery"
+TOTP_KEY = "3132333435363738393031323334353637383930"  # paula's authenticator, known to the test
+
+SEED = """
+import json
+from pathlib import Path
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from accounts.services import create_user
+from bankwatch import jobs
+from cameras.services import create_camera
+from enrollment.services import add_photo, create_subject, create_watchlist
+from enrollment.models import ReferencePhoto
+
+users = [
+    create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank"),
+    create_user("charlie", "bank_security", PASSWORD, bank_name="Mekong Bank"),
+    create_user("paula", "police", PASSWORD, jurisdiction="Ho Chi Minh City"),
+]
+for user in users:
+    user.language = "en"
+    user.save(update_fields=["language"])
+TOTPDevice.objects.create(user=users[2], name="phone", confirmed=True, key=TOTP_KEY)
+camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
+create_camera("Mekong Bank", "Can Tho", "Door")
+watchlist = create_watchlist("Bank robbers", colour="#b3261e", sound="siren")
+subject = create_subject(watchlist, "Tran Van Robber", legal_basis="Warrant 12/2026 of the HCMC People's Court")
+add_photo(subject, (Path(DATASET) / "img1.jpg").read_bytes(), "img1.jpg")
+jobs.wait_idle(120)
+assert ReferencePhoto.objects.get().status == "accepted", ReferencePhoto.objects.get().rejection_reason
+print("SEED" + json.dumps({"token": token}))
+"""
+
+
+@dataclass
+class Server:
+    url: str
+    camera_token: str
+    log: Path
+
+    def push_frame(self, image: Path) -> dict[str, Any]:
+        """POST a camera frame to the frame API, as a camera does."""
+        boundary = "bankwatch-test-boundary"
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{image.name}"\r\n'
+                "Content-Type: image/jpeg\r\n\r\n"
+            ).encode()
+            + image.read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        request = urllib.request.Request(  # noqa: S310 - our own local server
+            f"{self.url}/api/v1/frames",
+            data=body,
+            headers={
+                "Authorization": f"Camera {self.camera_token}",
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local server
+            return json.loads(response.read())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is absent: `make browser-deps` installs Debian's chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    dataset = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit"
+    if not dataset.exists():
+        pytest.skip(f"the shared photo set is not at {dataset}")
+    data = tmp_path_factory.mktemp("bankwatch-browser")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BANKWATCH_JOB_BACKEND")} | {
+        "BANKWATCH_DATA_DIR": str(data),
+        "BANKWATCH_MODELS_DIR": str(settings.MODELS_DIR),
+        "DJANGO_SETTINGS_MODULE": "bankwatch.settings",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    python, manage = sys.executable, str(Path(settings.BASE_DIR) / "manage.py")
+    subprocess.run([python, manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
+    script = f"PASSWORD={PASSWORD!r}\nTOTP_KEY={TOTP_KEY!r}\nDATASET={str(dataset)!r}\n" + SEED
+    seeded = subprocess.run([python, manage, "shell", "-c", script], env=env, capture_output=True, text=True)
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+    token = json.loads(seeded.stdout.split("SEED", 1)[1])["token"]
+
+    port = _free_port()
+    log = data / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "bankwatch.asgi:application"],
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/login/", timeout=2):  # noqa: S310 - our own local server
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:]) from None
+                time.sleep(0.3)
+        yield Server(url=url, camera_token=token, log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
