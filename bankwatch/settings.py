@@ -167,7 +167,7 @@ CELERY_TIMEZONE = "UTC"
 
 # --- Media: local folder or S3 --------------------------------------------
 S3_BUCKET = envstr("BANKWATCH_S3_BUCKET", "")
-MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_ROOT = Path(envstr("BANKWATCH_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
