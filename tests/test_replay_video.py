@@ -18,7 +18,7 @@ VIDEO_FPS = 5
 
 
 def _make_clip(dataset: Path, path: Path) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), VIDEO_FPS, (640, 360))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), VIDEO_FPS, (640, 360))
     assert writer.isOpened()
     for name, seconds in SCRIPT:
         frame = compose([load(dataset / name)])

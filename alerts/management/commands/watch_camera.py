@@ -68,7 +68,7 @@ class Command(BaseCommand):
                     except InvalidImage as exc:
                         logger.warning("camera %s: frame refused: %s", camera.pk, exc)
                 capture.release()
-                if is_file:
+                if is_file or (options["max_frames"] and sent >= options["max_frames"]):
                     break
                 reconnects += 1
                 logger.warning("camera %s: stream ended, reconnecting in %.0f s", camera.pk, backoff)
