@@ -1,0 +1,76 @@
+"""Vietnamese and English, chosen per user; times in Asia/Ho_Chi_Minh."""
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import make_alert, make_subject
+
+PO = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+
+
+def _client(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_every_interface_string_has_a_vietnamese_translation():
+    entries = PO.read_text(encoding="utf-8").split("\nmsgid ")[1:]
+    untranslated = [e.split("\n")[0] for e in entries if '\nmsgstr ""' in e and e.split("\n")[0] != '""']
+    assert len(entries) > 150
+    assert untranslated == []
+    assert (PO.parent / "django.mo").stat().st_size > 10_000, "compile the catalogue: manage.py compilemessages"
+
+
+def test_the_interface_speaks_vietnamese_by_default(cast):
+    page = _client(cast["alice"]).get("/dashboard/").content.decode()
+    assert "Cảnh báo trực tiếp" in page and "Đăng xuất" in page
+    assert '<html lang="vi">' in page
+
+
+def test_each_user_keeps_the_language_they_chose(cast):
+    alice = _client(cast["alice"])
+    response = alice.post("/account/language", {"language": "en", "next": "/dashboard/"})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/"
+    assert User.objects.get(username="alice").language == "en"
+    page = alice.get("/dashboard/").content.decode()
+    assert "Live alerts" in page and "Cảnh báo trực tiếp" not in page
+    assert "Cảnh báo trực tiếp" in _client(cast["bob"]).get("/dashboard/").content.decode()
+
+
+def test_a_language_choice_cannot_redirect_elsewhere_or_set_nonsense(cast):
+    alice = _client(cast["alice"])
+    response = alice.post("/account/language", {"language": "xx", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+    assert User.objects.get(username="alice").language == "vi"
+    assert Client().post("/account/language", {"language": "en"}).status_code == 302  # to the sign-in page
+    assert Client().get("/account/language").status_code in (302, 405)
+
+
+def test_the_sign_in_page_follows_the_visitors_choice():
+    client = Client()
+    assert "Đăng nhập" in client.get("/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert "Sign in" in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_times_are_shown_in_ho_chi_minh_time(cast, camera_with_token):
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+    alert = make_alert(camera_with_token[0], make_subject())
+    local = alert.created_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    page = _client(cast["alice"]).get(f"/alerts/{alert.pk}/").content.decode()
+    assert local.strftime("%Y-%m-%d %H:%M:%S") in page
+    assert "Asia/Ho_Chi_Minh" in page
+
+
+def test_the_review_page_reads_in_vietnamese(cast, camera_with_token):
+    alert = make_alert(camera_with_token[0], make_subject())
+    page = _client(cast["alice"]).get(f"/alerts/{alert.pk}/").content.decode()
+    for phrase in ("Xác nhận: đúng là người này", "Không phải người này", "Ảnh quá kém", "Lần xuất hiện"):
+        assert phrase in page
