@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -85,6 +86,16 @@ class CameraTokenAuthentication(BaseAuthentication):
         return 'Camera realm="bankwatch"'
 
 
+class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """How the OpenAPI schema describes camera authentication."""
+
+    target_class = "alerts.ingest.CameraTokenAuthentication"
+    name = "cameraToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Camera <token>"}
+
+
 class IsCamera(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return isinstance(request.auth, CameraCredentials)
@@ -133,7 +144,6 @@ class FrameUploadView(APIView):
             413: OpenApiResponse(description="too many bytes or pixels"),
             415: OpenApiResponse(description="not JPEG or PNG"),
         },
-        auth=[],
     )
     def post(self, request: Request) -> Response:
         """Push one camera frame for recognition. Answers once it is stored and queued."""
