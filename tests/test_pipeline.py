@@ -100,3 +100,21 @@ def test_the_sweep_requeues_frames_a_crashed_worker_left_and_gives_up_after_the_
     hopeless.refresh_from_db()
     assert hopeless.status == Frame.Status.FAILED and not hopeless.image
     assert not _media_files("frames")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_frame_delivered_to_several_workers_at_once_makes_one_alert(camera_with_token, dataset, settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bankwatch.jobs import wait_idle
+
+    settings.AGREEMENT_STRONG_MARGIN = 0.0  # any match raises alone, so every delivery would raise one
+    camera, _ = camera_with_token
+    enroll(make_subject("Tran Van Robber"), "img1.jpg")
+    frame = _frame(camera, dataset, "img2.jpg")  # queued once by the upload itself
+    with ThreadPoolExecutor(2) as pool:  # and delivered twice more, at the same moment
+        outcomes = list(pool.map(pipeline.process_frame, [frame.pk, frame.pk]))
+    assert wait_idle(60)
+    assert sum(outcome is not None for outcome in outcomes) <= 1
+    assert Alert.objects.count() == 1 and Sighting.objects.count() == 1
+    assert not Frame.objects.exists()
