@@ -5,6 +5,7 @@
 signature when there is one), then hands the bytes over.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,8 @@ from cameras import signing
 from cameras.models import Camera
 from recognition.images import InvalidImage, decode_image, encode_jpeg
 
+logger = logging.getLogger(__name__)
+
 # Room for the multipart envelope and the captured_at field around the image itself.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -52,10 +55,14 @@ def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None
         with transaction.atomic():
             frame.save()
             Camera.objects.filter(pk=camera.pk).update(last_seen_at=now)
-            enqueue(process_frame, frame.pk)  # runs once this transaction commits
     except Exception:
         frame.image.delete(save=False)
         raise
+    try:
+        enqueue(process_frame, frame.pk)  # after the caller's transaction, if there is one
+    except Exception as exc:
+        # The broker is unreachable: the frame is stored as pending and the sweep queues it once it is back.
+        logger.warning("frame %s stored but not queued: %s", frame.pk, exc.__class__.__name__)
     return frame
 
 

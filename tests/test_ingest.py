@@ -135,3 +135,16 @@ def test_a_json_body_is_an_unsupported_type(camera_with_token):
     response = Client().post(URL, {"image": "x"}, content_type="application/json", HTTP_AUTHORIZATION=f"Camera {token}")
     assert response.status_code == 415
     assert not Frame.objects.exists()
+
+
+def test_a_frame_stored_while_the_broker_is_down_is_accepted_and_left_for_the_sweep(camera_with_token, monkeypatch):
+    _, token = camera_with_token
+
+    def broker_down(*args: object) -> None:
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr("alerts.ingest.enqueue", broker_down)
+    response = _post(token, {"image": _upload(_jpeg())})
+    assert response.status_code == 202
+    frame = Frame.objects.get(pk=response.json()["frame_id"])
+    assert frame.status == Frame.Status.PENDING and default_storage.exists(str(frame.image.name))
