@@ -21,14 +21,15 @@ from django.utils import timezone
 
 from alerts.actions import Observation, add_sighting, raise_alert
 from alerts.models import Alert, PendingMatch, Sighting
+from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
 
 OPEN_STATUSES = [s for s in Alert.Status if s not in (Alert.Status.DISMISSED, Alert.Status.CLOSED)]
 
 
-def _pending_to_observation(row: PendingMatch, camera: object) -> Observation:
+def _pending_to_observation(row: PendingMatch, camera: Camera) -> Observation:
     return Observation(
-        camera=camera,  # type: ignore[arg-type]
+        camera=camera,
         frame_id=row.frame_id,
         seen_at=row.seen_at,
         score=row.score,

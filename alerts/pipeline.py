@@ -57,12 +57,6 @@ def claim(frame_id: int) -> Frame | None:
     return Frame.objects.select_related("camera__branch__bank").get(pk=frame_id)
 
 
-def _discard(frame: Frame) -> None:
-    Frame.objects.filter(pk=frame.pk).delete()
-    if frame.image:
-        frame.image.delete(save=False)
-
-
 def _observations(frame: Frame, image: np.ndarray, faces: list[Face]) -> list[tuple[int, int, Observation]]:
     """(subject id, watchlist id, observation) for each subject matched, from its best face."""
     usable = [i for i, f in enumerate(faces) if min(f.box[2], f.box[3]) >= settings.RECOGNITION_MIN_FACE_PX]
