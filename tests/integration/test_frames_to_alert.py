@@ -46,7 +46,7 @@ def _push(token: str, jpeg: bytes) -> int:
 
 
 @pytest.mark.asyncio
-async def test_frames_pushed_through_the_api_become_an_alert_event_for_the_bank(celery_worker):
+async def test_frames_pushed_through_the_api_become_an_alert_event_for_the_bank(celery_worker, dataset):
     token, cookie, frames, subject_id = await sync_to_async(_setup)(celery_worker)
     socket = WebsocketCommunicator(
         application, "/ws/alerts/", headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)]
