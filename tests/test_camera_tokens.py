@@ -1,14 +1,20 @@
-"""Camera credentials: stored only as hashes, rotated without downtime."""
+"""Camera credentials: stored only as hashes, rotated without downtime, signed requests not replayable."""
 
 import json
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
+from alerts.models import Frame
 from audit.models import AuditEntry
+from cameras import signing
 from cameras.models import Camera, hash_token
 
 
@@ -69,3 +75,72 @@ def test_rotating_an_unknown_camera_or_a_negative_grace_is_an_error(camera_with_
         call_command("rotate_camera_token", "999999")
     with pytest.raises(CommandError, match="grace"):
         call_command("rotate_camera_token", str(camera.pk), "--grace", "-1")
+
+
+# --- through the frame API ------------------------------------------------------
+
+FRAMES = "/api/v1/frames"
+BOUNDARY = "bankwatchboundary"
+
+
+def _frame_body() -> bytes:
+    import numpy as np
+    from django.test.client import encode_multipart
+
+    from recognition.images import encode_jpeg
+
+    image = SimpleUploadedFile("f.jpg", encode_jpeg(np.full((48, 64, 3), 120, dtype=np.uint8)))
+    return encode_multipart(BOUNDARY, {"image": image})
+
+
+def _push(token: str, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
+    extra: dict[str, Any] = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+    return Client().generic(
+        "POST",
+        FRAMES,
+        body,
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        HTTP_AUTHORIZATION=f"Camera {token}",
+        **extra,
+    )
+
+
+@pytest.fixture
+def no_jobs(monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
+
+
+def test_a_camera_keeps_pushing_through_a_rotation(camera_with_token, capsys, no_jobs):
+    camera, old = camera_with_token
+    body = _frame_body()
+    assert _push(old, body).status_code == 202
+    new = rotate(capsys, camera, "--grace", "60")["token"]
+    assert _push(old, body).status_code == 202  # not yet reconfigured: still accepted
+    assert _push(new, body).status_code == 202
+    Camera.objects.filter(pk=camera.pk).update(previous_token_valid_until=timezone.now() - timedelta(seconds=1))
+    assert _push(old, body).status_code == 401
+    assert _push(new, body).status_code == 202
+    assert Frame.objects.filter(camera=camera).count() == 4
+
+
+def test_a_replayed_or_altered_signed_request_is_refused(camera_with_token, no_jobs):
+    camera, token = camera_with_token
+    body = _frame_body()
+    headers = signing.sign_headers(token, "POST", FRAMES, body)
+    assert _push(token, body, **headers).status_code == 202
+    replay = _push(token, body, **headers)
+    assert replay.status_code == 403 and "replayed" in replay.json()["error"]
+    fresh = signing.sign_headers(token, "POST", FRAMES, body)
+    altered = _push(token, body.replace(b"f.jpg", b"g.jpg"), **fresh)
+    assert altered.status_code == 403
+    stale = signing.sign_headers(token, "POST", FRAMES, body, now=time.time() - 3600)
+    assert _push(token, body, **stale).status_code == 403
+    assert Frame.objects.filter(camera=camera).count() == 1
+
+
+def test_a_signature_made_with_the_old_token_after_its_grace_is_refused(camera_with_token, capsys, no_jobs):
+    camera, old = camera_with_token
+    rotate(capsys, camera, "--grace", "0")
+    body = _frame_body()
+    assert _push(old, body, **signing.sign_headers(old, "POST", FRAMES, body)).status_code == 401
+    assert not Frame.objects.exists()
