@@ -103,7 +103,7 @@ class AlertList(GenericAPIView):
                 alerts = alerts.filter(**{f"{name}_id": int(value)})
         return alerts.order_by("created_at", "id")
 
-    @extend_schema(parameters=FILTERS, responses=AlertSerializer(many=True))
+    @extend_schema(operation_id="v1_alerts_list", parameters=FILTERS, responses=AlertSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None

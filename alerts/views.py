@@ -103,6 +103,17 @@ def _review_context(request: HttpRequest, alert: Alert) -> dict[str, object]:
         "case": getattr(alert, "case", None)
         if alert.status in (Alert.Status.CASE_OPENED, Alert.Status.CLOSED)
         else None,
+        # The page listens to the feed too, so a decision someone else takes meanwhile shows at once.
+        "review_config": {
+            "alertId": alert.pk,
+            "version": alert.version,
+            "hasFeed": bool(feed_groups(user)),
+            "lastEventId": events_visible_to(user).aggregate(m=Max("id"))["m"] or 0,
+            "changed": _(
+                "Someone else changed this alert meanwhile: it is now “%(status)s”. Reload it before deciding."
+            ),
+            "statuses": dict(Alert.Status.choices),
+        },
     }
 
 

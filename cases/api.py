@@ -70,6 +70,7 @@ class CaseList(GenericAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return cases_visible_to(self.request.user).prefetch_related("notes__author")  # type: ignore[arg-type]
 
+    @extend_schema(operation_id="v1_cases_list", responses=CaseSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from alerts.models import Alert, AlertEvent
 from alerts.review import Conflict, NotAllowed, ReviewError, review_alert
@@ -48,7 +49,7 @@ def test_each_transition_writes_the_row_the_audit_entry_and_the_live_event(cast,
 
 def test_the_second_of_two_reviewers_gets_a_conflict_not_a_silent_overwrite(cast, alert):
     review_alert(alert, cast["alice"], "confirm", version=1)
-    with pytest.raises(Conflict, match="changed by someone else") as caught:
+    with translation.override("en"), pytest.raises(Conflict, match="changed by someone else") as caught:
         review_alert(alert, cast["bob"], "dismiss", reason="not_this_person", version=1)
     assert "alice" in str(caught.value)
     alert.refresh_from_db()
@@ -66,7 +67,7 @@ def test_a_dismissal_needs_a_reason_and_keeps_it(cast, alert):
 
 
 def test_an_alert_cannot_skip_a_step(cast, alert):
-    with pytest.raises(ReviewError, match="cannot be moved"):
+    with translation.override("en"), pytest.raises(ReviewError, match="cannot be moved"):
         review_alert(alert, cast["alice"], "escalate", version=1)
     alert.refresh_from_db()
     assert alert.status == Alert.Status.NEW
@@ -104,7 +105,7 @@ def test_the_review_form_answers_a_stale_version_with_409_and_a_clear_message(ca
     assert alice.post(f"/alerts/{alert.pk}/review", {"action": "confirm", "version": 1}).status_code == 302
     response = bob.post(f"/alerts/{alert.pk}/review", {"action": "dismiss", "reason": "duplicate", "version": 1})
     assert response.status_code == 409
-    assert "changed by someone else" in response.content.decode()
+    assert "đã được người khác thay đổi" in response.content.decode()  # in the reviewer's language, Vietnamese
     alert.refresh_from_db()
     assert alert.status == Alert.Status.CONFIRMED
 

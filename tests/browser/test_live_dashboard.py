@@ -77,8 +77,19 @@ def test_the_bank_confirms_and_escalates_by_keyboard_and_the_police_see_it_live(
     if SCREENSHOTS:
         alice.wait_for_timeout(300)
         alice.screenshot(path=str(Path(SCREENSHOTS) / "review.png"), full_page=True)
-    alice.keyboard.press("c")
-    alice.wait_for_selector("#alert-status:has-text('Confirmed')")
+    # A second reviewer (another tab) confirms first: the open page says so at once ...
+    other = alice.context.new_page()
+    other.goto(f"{server.url}/alerts/{alert_id}/")
+    other.keyboard.press("c")
+    other.wait_for_selector("#alert-status:has-text('Confirmed')")
+    alice.wait_for_selector("#changed-meanwhile:not([hidden])", timeout=10_000)
+    assert "Confirmed" in alice.inner_text("#changed-meanwhile")
+    # ... and a stale decision sent anyway gets a clear conflict, not a silent overwrite.
+    alice.keyboard.press("1")
+    alice.wait_for_selector("#review-error")
+    assert "changed by someone else" in alice.inner_text("#review-error")
+    assert "Confirmed" in alice.inner_text("#alert-status")
+    other.close()
     alice.keyboard.press("e")
     alice.wait_for_selector("#alert-status:has-text('Escalated')")
 
