@@ -146,3 +146,27 @@ def test_the_cases_api_opens_notes_closes_and_refuses_stale_versions(cast, escal
     assert [c["id"] for c in paula.get("/api/v1/cases/").json()["results"]] == [case_id]
     assert _client(cast["charlie"]).get(f"/api/v1/cases/{case_id}/").status_code == 404
     assert _client(cast["alice"]).get("/api/v1/cases/").json()["results"] == []
+
+
+@pytest.mark.parametrize("who", ["alice", "charlie", "audrey", "carol", None])
+def test_outsiders_can_neither_open_note_nor_close_a_case(cast, escalated, who):
+    case = open_case(escalated, cast["paula"], version=3)
+    client = _client(cast[who]) if who else Client()
+    json_post = {"content_type": "application/json"}
+    attempts = [
+        client.post(f"/alerts/{escalated.pk}/open-case", {"version": 4}),
+        client.post(f"/cases/{case.pk}/notes", {"text": "x"}),
+        client.post(f"/cases/{case.pk}/close", {"outcome": "x", "version": 4}),
+        client.get(f"/cases/{case.pk}/"),
+        client.post("/api/v1/cases/", {"alert": escalated.pk, "version": 4}, **json_post),
+        client.post(f"/api/v1/cases/{case.pk}/notes", {"text": "x"}, **json_post),
+        client.post(f"/api/v1/cases/{case.pk}/close", {"outcome": "x", "version": 4}, **json_post),
+    ]
+    for response in attempts:
+        if who == "audrey" and response.status_code == 200:
+            assert response.wsgi_request.method == "GET"  # auditors read the case page, nothing more
+            continue
+        assert response.status_code in (302, 403, 404), (who, response.wsgi_request.path, response.status_code)
+    case.refresh_from_db()
+    assert case.status == Case.Status.OPEN and case.notes.count() == 0
+    assert Case.objects.count() == 1
