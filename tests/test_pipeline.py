@@ -118,3 +118,33 @@ def test_a_frame_delivered_to_several_workers_at_once_makes_one_alert(camera_wit
     assert sum(outcome is not None for outcome in outcomes) <= 1
     assert Alert.objects.count() == 1 and Sighting.objects.count() == 1
     assert not Frame.objects.exists()
+
+
+def test_a_failing_job_puts_the_frame_back_and_gives_up_after_the_attempts(camera_with_token, monkeypatch, settings):
+    class BrokenEngine:
+        def analyze(self, image: object) -> list:
+            raise RuntimeError("onnxruntime fell over")
+
+    monkeypatch.setattr(pipeline, "get_engine", BrokenEngine)
+    camera, _ = camera_with_token
+    frame = store_pixels(camera, compose([]))
+    for attempt in range(1, settings.FRAME_MAX_ATTEMPTS + 1):
+        with pytest.raises(RuntimeError):
+            pipeline.process_frame(frame.pk)
+        frame.refresh_from_db()
+        assert frame.attempts == attempt and frame.error == "RuntimeError"
+        if attempt < settings.FRAME_MAX_ATTEMPTS:
+            assert frame.status == Frame.Status.PENDING and frame.image
+    assert frame.status == Frame.Status.FAILED and not frame.image
+    assert not _media_files("frames")
+
+
+def test_a_stored_frame_that_turns_out_corrupt_fails_at_once_and_its_file_goes(camera_with_token):
+    camera, _ = camera_with_token
+    frame = store_pixels(camera, compose([]))
+    with frame.image.open("wb") as handle:
+        handle.write(b"\xff\xd8 not really a jpeg")
+    assert pipeline.process_frame(frame.pk) is None
+    frame.refresh_from_db()
+    assert frame.status == Frame.Status.FAILED and frame.error.startswith("unreadable image")
+    assert not _media_files("frames")
