@@ -51,6 +51,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     open_statuses = list(open_statuses_for(user))
     statuses = [s for s in request.GET.getlist("status") if s in Alert.Status.values] or open_statuses
+    # Read the feed position before the queue: an alert raised in between is then replayed, not lost.
+    last_event_id = last_event_id_for(user)
     queue = list(filtered_alerts(user, request.GET.dict(), statuses)[:QUEUE_SIZE])
     record("alerts.listed", None, request=request, ids=[a.pk for a in queue])
     visible = alerts_visible_to(user)
@@ -58,7 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_feed": bool(feed_groups(user)),
         "queue": [serialize_alert(a) for a in queue],
         "feed_config": {
-            "lastEventId": events_visible_to(user).aggregate(m=Max("id"))["m"] or 0,
+            "lastEventId": last_event_id,
             "hasFeed": bool(feed_groups(user)),
             "openStatuses": statuses,
             "branch": request.GET.get("branch", ""),
@@ -86,7 +88,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "alerts/dashboard.html", context)
 
 
-def _review_context(request: HttpRequest, alert: Alert) -> dict[str, object]:
+def last_event_id_for(user: User) -> int:
+    return events_visible_to(user).aggregate(m=Max("id"))["m"] or 0
+
+
+def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> dict[str, object]:
     user = _user(request)
     margin = alert.score - alert.threshold
     return {
@@ -108,7 +114,7 @@ def _review_context(request: HttpRequest, alert: Alert) -> dict[str, object]:
             "alertId": alert.pk,
             "version": alert.version,
             "hasFeed": bool(feed_groups(user)),
-            "lastEventId": events_visible_to(user).aggregate(m=Max("id"))["m"] or 0,
+            "lastEventId": last_event_id,
             "changed": _(
                 "Someone else changed this alert meanwhile: it is now “%(status)s”. Reload it before deciding."
             ),
@@ -119,9 +125,10 @@ def _review_context(request: HttpRequest, alert: Alert) -> dict[str, object]:
 
 @login_required
 def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    last_event_id = last_event_id_for(_user(request))  # before the alert is read, as on the dashboard
     alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
     record("alert.viewed", alert, request=request)
-    return render(request, "alerts/review.html", _review_context(request, alert))
+    return render(request, "alerts/review.html", _review_context(request, alert, last_event_id))
 
 
 @require_POST
@@ -140,8 +147,9 @@ def alert_review(request: HttpRequest, alert_id: int) -> HttpResponse:
             request=request,
         )
     except ReviewError as exc:
+        last_event_id = last_event_id_for(_user(request))
         alert.refresh_from_db()
-        context = {**_review_context(request, alert), "error": str(exc)}
+        context = {**_review_context(request, alert, last_event_id), "error": str(exc)}
         return render(request, "alerts/review.html", context, status=exc.status)
     messages.success(request, f"#{alert.pk}: {alert.get_status_display()}")
     return redirect("alert-detail", alert.pk)

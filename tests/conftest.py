@@ -93,9 +93,16 @@ def camera_with_token(db) -> tuple[Camera, str]:  # type: ignore[no-untyped-def]
     return create_camera("Saigon Bank", "District 1", "Lobby")
 
 
+@pytest.fixture(autouse=True)
+def _english_in_tests(settings):  # type: ignore[no-untyped-def]
+    # The product speaks Vietnamese by default (locale/vi); tests assert English text, so they
+    # run with English as the default and the cast reads English. tests/test_i18n.py checks vi.
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture
 def cast(db) -> dict[str, User]:  # type: ignore[no-untyped-def]
-    return {
+    users = {
         "alice": create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank"),
         "bob": create_user("bob", "bank_security", PASSWORD, bank_name="Saigon Bank", branch_name="District 1"),
         "charlie": create_user("charlie", "bank_security", PASSWORD, bank_name="Mekong Bank"),
@@ -103,3 +110,7 @@ def cast(db) -> dict[str, User]:  # type: ignore[no-untyped-def]
         "carol": create_user("carol", "curator", PASSWORD),
         "audrey": create_user("audrey", "auditor", PASSWORD),
     }
+    User.objects.filter(pk__in=[u.pk for u in users.values()]).update(language="en")
+    for user in users.values():
+        user.language = "en"
+    return users

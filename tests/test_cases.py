@@ -152,15 +152,15 @@ def test_the_cases_api_opens_notes_closes_and_refuses_stale_versions(cast, escal
 def test_outsiders_can_neither_open_note_nor_close_a_case(cast, escalated, who):
     case = open_case(escalated, cast["paula"], version=3)
     client = _client(cast[who]) if who else Client()
-    json_post = {"content_type": "application/json"}
+    json = "application/json"
     attempts = [
         client.post(f"/alerts/{escalated.pk}/open-case", {"version": 4}),
         client.post(f"/cases/{case.pk}/notes", {"text": "x"}),
         client.post(f"/cases/{case.pk}/close", {"outcome": "x", "version": 4}),
         client.get(f"/cases/{case.pk}/"),
-        client.post("/api/v1/cases/", {"alert": escalated.pk, "version": 4}, **json_post),
-        client.post(f"/api/v1/cases/{case.pk}/notes", {"text": "x"}, **json_post),
-        client.post(f"/api/v1/cases/{case.pk}/close", {"outcome": "x", "version": 4}, **json_post),
+        client.post("/api/v1/cases/", {"alert": escalated.pk, "version": 4}, content_type=json),
+        client.post(f"/api/v1/cases/{case.pk}/notes", {"text": "x"}, content_type=json),
+        client.post(f"/api/v1/cases/{case.pk}/close", {"outcome": "x", "version": 4}, content_type=json),
     ]
     for response in attempts:
         if who == "audrey" and response.status_code == 200:
