@@ -14,6 +14,7 @@ exactly as in the exact search, so thresholds and scores mean the same (docs/gal
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -67,13 +68,13 @@ class Snapshot:
     matrix: NDArray[np.float32]  # templates x dims, rows grouped by subject
     starts: NDArray[np.intp]  # first row of each subject in matrix
     template_subject: NDArray[np.intp]  # subject position of each template row
+    template_ids: NDArray[np.int64]  # FaceTemplate.id of each row: the approximate index's keys
     subject_ids: NDArray[np.int64]
     watchlist_ids: NDArray[np.int64]
     thresholds: NDArray[np.float64]
     expires: NDArray[np.float64]  # epoch seconds, inf when the subject never expires
     scopes: dict[int, _Scope]
     counter_examples: dict[int, NDArray[np.float32]]  # subject position -> rows
-    index: Any = None
     _scope_cache: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
 
     @property
@@ -122,17 +123,17 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
             photo__status="accepted",
         )
         .order_by("subject_id", "id")
-        .values_list("subject_id", "embedding")
+        .values_list("subject_id", "embedding", "id")
     )
     subject_ids: list[int] = []
     starts: list[int] = []
     template_subject: list[int] = []
-    for i, (subject_id, _) in enumerate(rows):
+    for i, (subject_id, _, _) in enumerate(rows):
         if not subject_ids or subject_ids[-1] != subject_id:
             subject_ids.append(subject_id)
             starts.append(i)
         template_subject.append(len(subject_ids) - 1)
-    matrix = _as_matrix([bytes(blob) for _, blob in rows], 128)
+    matrix = _as_matrix([bytes(blob) for _, blob, _ in rows], 128)
     subjects = {
         s["id"]: s for s in Subject.objects.filter(pk__in=subject_ids).values("id", "watchlist_id", "expires_at")
     }
@@ -158,6 +159,7 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         matrix=matrix,
         starts=np.array(starts, dtype=np.intp),
         template_subject=np.array(template_subject, dtype=np.intp),
+        template_ids=np.array([template_id for _, _, template_id in rows], dtype=np.int64),
         subject_ids=np.array(subject_ids, dtype=np.int64),
         watchlist_ids=np.array([subjects[s]["watchlist_id"] for s in subject_ids], dtype=np.int64),
         thresholds=np.array(
@@ -167,20 +169,120 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         scopes=scopes,
         counter_examples={pos: _as_matrix(blobs, matrix.shape[1]) for pos, blobs in counters.items()},
     )
-    if index_kind == "usearch" and snapshot.size:
-        snapshot.index = _usearch_index(matrix)
+    if index_kind == "usearch":
+        _ann.request(snapshot)
     return snapshot
 
 
-def _usearch_index(matrix: NDArray[np.float32]) -> Any:
-    from usearch.index import Index
+class _ApproximateIndex:
+    """One usearch HNSW index per process, keyed by FaceTemplate.id and kept in step with the gallery.
 
-    # Inner product on L2-normalised rows is cosine similarity; distances come back as 1 - similarity.
-    index = Index(
-        ndim=matrix.shape[1], metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64
-    )
-    index.add(np.arange(matrix.shape[0], dtype=np.uint64), matrix, threads=1)
-    return index
+    Building it costs about a minute per 100k templates on one core (docs/gallery.md), far too
+    long to redo on every change, so it is updated by difference (templates added, templates
+    gone) on a background thread. Until it holds exactly the current snapshot's templates,
+    search falls back to exact search, so a new subject is found on the very next frame
+    either way; for a single change the index catches up within milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards the fields below and every use of the index
+        self._index: Any = None
+        self._model_id = ""
+        self._keys: dict[int, float] = {}  # template id -> fingerprint of the vector indexed under it
+        self._synced_version: int | None = None
+        self._target: Snapshot | None = None
+        self._worker: threading.Thread | None = None
+
+    def request(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._target = snapshot
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._sync_loop, name="gallery-index", daemon=True)
+                self._worker.start()
+
+    def _sync_loop(self) -> None:
+        while True:
+            with self._lock:
+                target, self._target = self._target, None
+                if target is None:
+                    self._worker = None
+                    return
+            try:
+                self._sync(target)
+            except Exception:
+                logger.exception("gallery index update failed; searching exactly meanwhile")
+
+    def _sync(self, target: Snapshot) -> None:
+        from usearch.index import Index
+
+        # A fingerprint per vector, so an id that now holds another vector (ids are reused after a
+        # rolled-back transaction) is replaced rather than trusted.
+        prints = target.matrix.sum(axis=1, dtype=np.float64) if target.size else np.zeros(0)
+        wanted = dict(zip(target.template_ids.tolist(), prints.tolist(), strict=True))
+        with self._lock:
+            if self._index is None or self._model_id != target.model_id:
+                self._index = Index(
+                    ndim=target.matrix.shape[1] or 128,
+                    metric="ip",  # inner product of L2-normalised rows: cosine similarity
+                    dtype="f32",
+                    connectivity=16,
+                    expansion_add=128,
+                    expansion_search=64,
+                )
+                self._model_id, self._keys = target.model_id, {}
+            index, have = self._index, dict(self._keys)
+        stale = [k for k, fp in have.items() if wanted.get(k) != fp]
+        new_rows = np.array(
+            [i for i, k in enumerate(target.template_ids.tolist()) if have.get(k) != wanted[k]], dtype=np.intp
+        )
+        started = time.perf_counter()
+        with self._lock:
+            if stale:
+                index.remove(np.array(stale, dtype=np.uint64))
+                for k in stale:
+                    del self._keys[k]
+        # Added in slices so that searches (which take the lock) are never held up for long.
+        for chunk in np.array_split(new_rows, max(1, len(new_rows) // 2000)) if len(new_rows) else []:
+            with self._lock:
+                index.add(target.template_ids[chunk].astype(np.uint64), target.matrix[chunk], threads=1)
+                self._keys.update((int(target.template_ids[i]), wanted[int(target.template_ids[i])]) for i in chunk)
+        with self._lock:
+            self._synced_version = target.version
+        if len(new_rows) > 1000:
+            logger.info("gallery index: %d added in %.1f s", len(new_rows), time.perf_counter() - started)
+
+    def candidates(self, snapshot: Snapshot, probes: NDArray[np.float32], count: int) -> NDArray[np.int64] | None:
+        """Template ids proposed for each probe, or None while the index lags behind `snapshot`."""
+        with self._lock:
+            if self._synced_version != snapshot.version or self._index is None or self._model_id != snapshot.model_id:
+                return None
+            found = self._index.search(probes, count, threads=1)
+        return np.atleast_2d(np.asarray(found.keys, dtype=np.int64))
+
+    def wait(self, timeout: float = 300.0) -> bool:
+        """For tests and benchmarks: wait until the index has caught up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._worker is None and self._target is None:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
+_ann = _ApproximateIndex()
+
+
+def wait_for_index(timeout: float = 300.0) -> bool:
+    """Wait until the approximate index holds the current gallery (tests, benchmarks)."""
+    snapshot()
+    return _ann.wait(timeout)
+
+
+def uses_index(gallery: Snapshot) -> bool:
+    """Whether searches of this gallery go through the approximate index right now."""
+    probe = np.zeros((1, gallery.matrix.shape[1] or 128), dtype=np.float32)
+    return _candidate_rows(gallery, probe) is not None
 
 
 _lock = threading.Lock()
@@ -215,16 +317,21 @@ def snapshot() -> Snapshot:
 
 def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDArray[np.intp]] | None:
     """Template rows worth scoring for each probe; None means all of them (exact search)."""
-    if gallery.index is None:
+    if gallery.index_kind != "usearch" or gallery.size == 0:
         return None
-    count = min(settings.GALLERY_CANDIDATES, gallery.size)
-    found = gallery.index.search(probes, count, threads=1)
-    keys = np.atleast_2d(found.keys)
+    keys = _ann.candidates(gallery, probes, min(settings.GALLERY_CANDIDATES, gallery.size))
+    if keys is None:
+        return None
+    order = np.argsort(gallery.template_ids)
     result = []
     for row in keys:
-        subjects = np.unique(gallery.template_subject[row[row < gallery.size].astype(np.intp)])
+        at = np.searchsorted(gallery.template_ids, row, sorter=order)
+        at = np.clip(at, 0, len(order) - 1)
+        rows = order[at][gallery.template_ids[order[at]] == row]
         # Every template of a proposed subject is scored, so a subject's score is exactly its best template's.
-        result.append(np.flatnonzero(np.isin(gallery.template_subject, subjects)))
+        subjects = np.unique(gallery.template_subject[rows])
+        ends = np.append(gallery.starts[1:], gallery.size)
+        result.append(np.concatenate([np.arange(gallery.starts[i], ends[i]) for i in subjects] or [rows]))
     return result
 
 

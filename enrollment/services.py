@@ -186,13 +186,15 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
             photo.status = ReferencePhoto.Status.ACCEPTED
             photo.rejection_reason = ""
             photo.save()
-            FaceTemplate.objects.update_or_create(
+            # A new row rather than an update: a template's id always names the same vector,
+            # which the approximate index relies on.
+            for template in FaceTemplate.objects.filter(photo=photo, model_id=engine.model_id):
+                template.delete()
+            FaceTemplate.objects.create(
                 photo=photo,
+                subject_id=photo.subject_id,
                 model_id=engine.model_id,
-                defaults={
-                    "subject_id": photo.subject_id,
-                    "embedding": np.asarray(verdict.face.embedding, dtype=np.float32).tobytes(),
-                },
+                embedding=np.asarray(verdict.face.embedding, dtype=np.float32).tobytes(),
             )
             record(
                 "photo.accepted",

@@ -138,8 +138,9 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
     settings.GALLERY_INDEX = "exact"
     exact = gallery.search(queries, branch_id=branch.pk)
     settings.GALLERY_INDEX = "usearch"
+    assert gallery.wait_for_index(120)
+    assert gallery.uses_index(gallery.snapshot())
     approximate = gallery.search(queries, branch_id=branch.pk)
-    assert gallery.snapshot().index is not None
 
     assert sum(1 for r in exact if r) >= 4, "most probes are of enrolled people"
 
@@ -147,3 +148,19 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
         return [(r[0].subject_id, round(r[0].score, 4)) if r else None for r in results]
 
     assert best(approximate) == best(exact)
+
+
+def test_with_the_approximate_index_changes_still_show_on_the_very_next_search(
+    subject, branch, settings, django_capture_on_commit_callbacks
+):
+    settings.GALLERY_INDEX = "usearch"
+    assert gallery.wait_for_index(60) and gallery.uses_index(gallery.snapshot())
+    probe = embedding("img20.jpg")[None, :]
+    assert gallery.search(probe, branch_id=branch.pk) == [[]]
+    other = services.create_subject(subject.watchlist, "Person Two")
+    enroll(other, "img21.jpg", django_capture_on_commit_callbacks)
+    assert [m.subject_id for m in gallery.search(probe, branch_id=branch.pk)[0]] == [other.pk]
+    services.remove_subject(other)
+    assert gallery.search(probe, branch_id=branch.pk) == [[]]
+    assert gallery.wait_for_index(60) and gallery.uses_index(gallery.snapshot())
+    assert gallery.search(embedding("img2.jpg")[None, :], branch_id=branch.pk)[0][0].subject_id == subject.pk
