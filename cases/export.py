@@ -107,3 +107,47 @@ def build_evidence_zip(case: Case, user: User, *, request: HttpRequest | None = 
         alert_id=case.alert_id,
     )
     return buffer.getvalue(), manifest_sha256
+
+
+def verify_evidence_zip(data: bytes) -> dict[str, Any]:
+    """Recompute every hash of an exported zip and find its export in the audit log.
+
+    ok is true only when each file matches SHA256SUMS, no file is missing or extra, and the
+    SHA-256 of SHA256SUMS is the one recorded when the zip was exported.
+    """
+    from audit.models import AuditEntry
+
+    problems: list[str] = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        manifest = archive.read(MANIFEST)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        return {"ok": False, "problems": [f"not an evidence zip: {exc}"]}
+    listed: dict[str, str] = {}
+    for line in manifest.decode().splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    for name, digest in sorted(listed.items()):
+        if name not in names:
+            problems.append(f"{name} is missing")
+        elif hashlib.sha256(archive.read(name)).hexdigest() != digest:
+            problems.append(f"{name} was changed")
+    problems += [f"{name} is not in the manifest" for name in sorted(names - set(listed) - {MANIFEST})]
+    manifest_sha256 = hashlib.sha256(manifest).hexdigest()
+    entry = (
+        AuditEntry.objects.filter(action="case.evidence_exported", detail__manifest_sha256=manifest_sha256)
+        .order_by("at")
+        .first()
+    )
+    if entry is None:
+        problems.append("no export with this manifest is in the audit log")
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "files": len(listed),
+        "manifest_sha256": manifest_sha256,
+        "exported_by": entry.actor_label if entry else None,
+        "exported_at": entry.at.isoformat() if entry else None,
+        "case_id": int(entry.object_id) if entry else None,
+    }

@@ -170,3 +170,25 @@ def test_outsiders_can_neither_open_note_nor_close_a_case(cast, escalated, who):
     case.refresh_from_db()
     assert case.status == Case.Status.OPEN and case.notes.count() == 0
     assert Case.objects.count() == 1
+
+
+def test_an_exported_zip_verifies_later_and_a_changed_one_does_not(cast, escalated, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from cases.export import verify_evidence_zip
+
+    case = open_case(escalated, cast["paula"], version=3)
+    data = _client(cast["paula"]).get(f"/cases/{case.pk}/export").content
+    result = verify_evidence_zip(data)
+    assert result["ok"] and result["exported_by"] == "paula" and result["case_id"] == case.pk
+
+    # Swap one image: the zip no longer verifies, and the command says which file.
+    original = zipfile.ZipFile(io.BytesIO(data))
+    tampered = io.BytesIO()
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for name in original.namelist():
+            archive.writestr(name, b"\xff\xd8 edited" if name == "images/probe.jpg" else original.read(name))
+    path = tmp_path / "evidence.zip"
+    path.write_bytes(tampered.getvalue())
+    with pytest.raises(CommandError, match="images/probe.jpg was changed"):
+        call_command("verify_evidence", str(path))

@@ -53,6 +53,17 @@ def story(browser: Any, server: Server) -> dict[str, Any]:
 def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_reload(server, story):
     alice = story["alice"]
     assert alice.locator("#alert-list tr").count() == 0
+    # Record the sound and the browser notification the page makes (headless Chromium shows neither).
+    alice.evaluate(
+        """() => {
+        window.played = []; window.notified = [];
+        window.Audio = class { constructor(src) { this.src = src; } play() { window.played.push(this.src); return Promise.resolve(); } };
+        window.Notification = class { constructor(title, options) { window.notified.push(title); } };
+        window.Notification.permission = "granted";
+        window.Notification.requestPermission = () => Promise.resolve("granted");
+    }"""
+    )
+    alice.click("#enable-alerts")
     for name in ("img2.jpg", "img5.jpg"):  # two frames of the subject: the agreement rule may want both
         server.push_frame(DATASET / name)
         time.sleep(1.0)
@@ -62,6 +73,9 @@ def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_re
     assert alice.evaluate("window.noReload") is True, "the page was not reloaded"
     colour = alice.eval_on_selector("#alert-list tr td.swatch", "td => getComputedStyle(td).backgroundColor")
     assert colour == "rgb(179, 38, 30)"  # the watchlist's colour, #b3261e
+    assert alice.evaluate("window.played") == ["/static/sounds/siren.wav"]  # the watchlist's sound
+    assert alice.request.get(f"{server.url}/static/sounds/siren.wav").body()[:4] == b"RIFF"
+    assert alice.evaluate("window.notified") == ["New alert: Tran Van Robber"]
     if SCREENSHOTS:
         alice.wait_for_timeout(600)
         alice.screenshot(path=str(Path(SCREENSHOTS) / "dashboard.png"), full_page=True)
