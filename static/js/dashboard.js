@@ -74,7 +74,12 @@
     list.appendChild(tr);
   }
 
-  function refreshEmpty() { if (empty) { empty.hidden = list.children.length > 0; } }
+  var baseTitle = document.title;
+  function refreshEmpty() {
+    if (empty) { empty.hidden = list.children.length > 0; }
+    // A tab left open all day shows how many alerts wait, even when it is not in front.
+    document.title = (list.children.length ? "(" + list.children.length + ") " : "") + baseTitle;
+  }
 
   function upsert(alert) {
     var existing = list.querySelector('tr[data-alert-id="' + alert.id + '"]');
@@ -109,6 +114,21 @@
     }
   }
 
+  // Watchlists that require acknowledgement keep sounding while one of their alerts is still new
+  // (starting the review acknowledges it).
+  var pending = {};
+  function remindUnacknowledged() {
+    if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
+    Object.keys(pending).forEach(function (id) {
+      var alert = pending[id];
+      if (alert.status !== "new" || !list.querySelector('tr[data-alert-id="' + id + '"]')) { delete pending[id]; return; }
+      if (alert.watchlist.sound && alert.watchlist.sound !== "none") {
+        new Audio(config.soundBase + alert.watchlist.sound + ".wav").play().catch(function () {});
+      }
+    });
+  }
+  setInterval(remindUnacknowledged, 20000);
+
   function handle(message) {
     if (message.type === "replay.done") { setStatus("up"); return; }
     if (message.type !== "alert.created" && message.type !== "alert.updated") { return; }
@@ -119,6 +139,11 @@
     }
     state.events += 1;
     var added = upsert(message.alert);
+    if (message.alert.watchlist.requires_acknowledgement && message.alert.status === "new") {
+      pending[message.alert.id] = message.alert;
+    } else {
+      delete pending[message.alert.id];
+    }
     if (message.type === "alert.created" || added) { announce(message.alert); }
   }
 
@@ -142,7 +167,10 @@
     };
   }
 
-  JSON.parse(document.getElementById("initial-queue").textContent).forEach(upsert);
+  JSON.parse(document.getElementById("initial-queue").textContent).forEach(function (alert) {
+    upsert(alert);
+    if (alert.watchlist.requires_acknowledgement && alert.status === "new") { pending[alert.id] = alert; }
+  });
   refreshEmpty();
 
   if (enableButton) {
