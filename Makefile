@@ -40,3 +40,11 @@ test-integration: setup
 	$(PY) -m pytest -m integration
 
 test: setup browser-deps lint unit test-integration
+
+# Benchmarks: prints JSON, writes docs/benchmarks.md and docs/benchmarks.png (a few minutes).
+# face_recognition (for the side-by-side) is installed without its dependencies: its dlib
+# comes from the dlib-bin wheel of requirements.txt, so dlib is never compiled here.
+bench: setup
+	$(PY) -c "import face_recognition" 2>/dev/null || \
+		$(PY) -m pip install --quiet --disable-pip-version-check --no-deps face-recognition==1.3.0
+	$(PY) manage.py bench

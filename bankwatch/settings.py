@@ -222,6 +222,9 @@ ENROLL_MIN_CONFIDENCE = envfloat("BANKWATCH_ENROLL_MIN_CONFIDENCE", 0.8, 0.0, 1.
 # "usearch": an HNSW index for very large galleries, re-ranked exactly (docs/gallery.md).
 GALLERY_INDEX = envchoice("BANKWATCH_GALLERY_INDEX", "exact", ("exact", "usearch"))
 GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
+# Threads per inference call. Workers scale by processes (Celery) or job threads, one core
+# each, so 1 avoids several sessions fighting over the same cores (docs/benchmarks.md).
+RECOGNITION_THREADS = envint("BANKWATCH_INFERENCE_THREADS", 1, minimum=1)
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)

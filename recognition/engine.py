@@ -1,8 +1,11 @@
 """The one place BankWatch runs face recognition.
 
 `get_engine().analyze(bgr)` returns every face in an image with its box, landmarks,
-detector confidence, aligned crop and L2-normalised embedding. Models come from
-DeepFace (`deepface.modules.modeling`) and are loaded once per process.
+detector confidence, aligned crop and L2-normalised embedding. Models are loaded once
+per process: the default SFace + YuNet pair runs on ONNX Runtime from DeepFace's weight
+files with their weights dequantised once at load (recognition/nets.py: same outputs,
+about 2x less CPU, docs/benchmarks.md); other models come from DeepFace
+(`deepface.modules.modeling`).
 
 With the YuNet detector, faces are aligned on all five landmarks to the 112x112
 template SFace and ArcFace were trained on (a similarity transform), instead of
@@ -21,7 +24,8 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
-from recognition.weights import require_weights
+from recognition.nets import SFaceNet, YuNet
+from recognition.weights import require_weights, weights_dir
 
 # Five-point template of the 112x112 crops SFace/ArcFace were trained on
 # (eyes, nose tip, mouth corners).
@@ -52,33 +56,35 @@ def l2_normalise(vector: Any) -> NDArray[Any]:
 
 
 class Engine:
-    def __init__(self, model_name: str, detector: str, min_confidence: float, detect_max_side: int) -> None:
+    def __init__(
+        self, model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int = 1
+    ) -> None:
         require_weights(model_name, detector)
-        from deepface.modules import modeling
-
         self.model_name = model_name
         self.detector = detector
         self.min_confidence = min_confidence
         self.detect_max_side = detect_max_side
-        self._model = modeling.build_model(task="facial_recognition", model_name=model_name)
-        self._local = threading.local()
+        self.threads = threads
+        # OpenCV's own thread pool (resize, warps) would otherwise take every core in each worker.
+        cv2.setNumThreads(threads)
+        self._sface: SFaceNet | None = None
+        self._model: Any = None
+        self._yunet: YuNet | None = None
+        if model_name == "SFace" and detector == "yunet":
+            # SFace and YuNet run straight on ONNX Runtime with dequantised weights (recognition/nets.py);
+            # the sessions are thread-safe and shared by all threads of the process.
+            self._sface = SFaceNet(weights_dir() / "face_recognition_sface_2021dec.onnx", threads)
+        else:
+            from deepface.modules import modeling
+
+            self._model = modeling.build_model(task="facial_recognition", model_name=model_name)
         if detector == "yunet":
-            self._yunet()  # load now so the first frame pays nothing
+            self._yunet = YuNet(weights_dir() / "face_detection_yunet_2023mar.onnx", threads)
 
     @property
     def model_id(self) -> str:
         """Identifies the embedding space; templates made by another model are not comparable."""
         return f"{self.model_name}+{self.detector}"
-
-    def _yunet(self) -> Any:
-        # cv2.FaceDetectorYN keeps per-call state (input size), so each thread has its own.
-        detector = getattr(self._local, "yunet", None)
-        if detector is None:
-            from deepface.models.face_detection.YuNet import YuNetClient
-
-            detector = YuNetClient().model
-            self._local.yunet = detector
-        return detector
 
     def analyze(self, image: NDArray[np.uint8]) -> list[Face]:
         faces = self._analyze_five_point(image) if self.detector == "yunet" else self._analyze_deepface(image)
@@ -88,23 +94,29 @@ class Engine:
         """YuNet rows: x, y, w, h, 5 landmark pairs, score; in the coordinates of `image`."""
         height, width = image.shape[:2]
         scale = min(1.0, self.detect_max_side / max(height, width))
-        small = (
-            cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        small: NDArray[np.uint8] = (
+            np.asarray(cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA))
             if scale < 1
             else image
         )
-        detector = self._yunet()
-        detector.setInputSize((small.shape[1], small.shape[0]))
-        detector.setScoreThreshold(self.min_confidence)
-        _, rows = detector.detect(small)
-        if rows is None:
-            return np.zeros((0, 15), dtype=np.float32)
-        rows = rows.astype(np.float32)
+        if self._yunet is None:
+            raise RuntimeError(f"detect() needs the yunet detector, not {self.detector}")
+        rows = self._yunet.detect(small, self.min_confidence)
         rows[:, :14] /= scale
         return rows
 
+    def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame."""
+        if self._sface is not None:
+            return self._sface.embed(crops)
+        return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32)
+
     def _analyze_five_point(self, image: NDArray[np.uint8]) -> list[Face]:
-        rows = self.detect(image)
+        return self.describe(image, self.detect(image))
+
+    def describe(self, image: NDArray[np.uint8], rows: NDArray[np.float32]) -> list[Face]:
+        """Align and embed the faces `detect` found in `image` (faces whose landmarks give no
+        alignment are left out)."""
         if len(rows) == 0:
             return []
         crops = []
@@ -118,8 +130,7 @@ class Engine:
         kept = [(row, crop) for row, crop in zip(rows, crops, strict=True) if crop is not None]
         if not kept:
             return []
-        batch = np.stack([crop for _, crop in kept]).astype(np.float32) / 255.0
-        embeddings = self._model.predict(batch)
+        embeddings = self.embed(np.stack([crop for _, crop in kept]))
         faces = []
         height, width = image.shape[:2]
         for (row, crop), embedding in zip(kept, embeddings, strict=True):
@@ -173,8 +184,8 @@ _lock = threading.Lock()
 
 
 @cache
-def _engine(model_name: str, detector: str, min_confidence: float, detect_max_side: int) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side)
+def _engine(model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int) -> Engine:
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads)
 
 
 def get_engine() -> Engine:
@@ -185,6 +196,7 @@ def get_engine() -> Engine:
             settings.RECOGNITION_DETECTOR,
             settings.RECOGNITION_MIN_DETECTOR_CONFIDENCE,
             settings.RECOGNITION_DETECT_MAX_SIDE,
+            settings.RECOGNITION_THREADS,
         )
 
 

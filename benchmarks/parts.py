@@ -1,0 +1,15 @@
+"""Every measurement a child process can run (benchmarks.child), by name."""
+
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import frames, identification, search
+
+PARTS: dict[str, Callable[..., dict[str, Any]]] = {
+    "frame_rates": frames.frame_rates,
+    "stage_costs": frames.stage_costs,
+    "identify_bankwatch": identification.bankwatch,
+    "identify_deepface_find": identification.deepface_find,
+    "identify_face_recognition": identification.face_recognition_library,
+    "gallery_search": search.gallery_search,
+}

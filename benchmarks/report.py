@@ -1,0 +1,294 @@
+"""docs/benchmarks.md and docs/benchmarks.png from the results of benchmarks.runner."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HOW = """\
+## How it is measured
+
+- Every figure "per core" comes from a child process pinned to one core
+  (`os.sched_setaffinity`) with every thread pool at one thread (`OMP_NUM_THREADS=1`,
+  `BANKWATCH_INFERENCE_THREADS=1` for ONNX Runtime and OpenCV, TensorFlow's pools at 1):
+  see `benchmarks/cpu.py`. Models are loaded and warmed up before timing.
+- Frames are 640x360 JPEGs cut from the deepface-unit photos (`benchmarks/dataset.py`):
+  one face 120 px tall; five 80 px faces side by side; and the one-face frame with the
+  face blurred away. Per frame the worker decodes, detects, aligns and embeds every face,
+  and searches the watchlist with `enrollment.gallery.search` on a scratch database
+  where the watchlist was enrolled through `enrollment.services` (`benchmarks/frames.py`,
+  `benchmarks/world.py`).
+- Identification: people are the connected components of the "same" pairs of the two
+  labelled pair files (nobody is labelled by hand). The watchlist holds the first photo of
+  the first 7 people; every other photo of all 13 people is a probe, so probes of the 6
+  unlisted people must match no one. Each approach runs on the same photos, on the same
+  core, in its own process (`benchmarks/identification.py`).
+- Gallery search: synthetic unit vectors (`benchmarks/search.py`), one query at a time on
+  one thread; recall = how often the approximate search returns the exact best template.
+- Recognition job and POST-to-alert-event latency: `manage.py bench_pipeline` (alerts),
+  run on one core by this command.
+"""
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _header(results: dict[str, Any]) -> list[str]:
+    machine = results["machine"]
+    loads = [machine["load_average_at_start"][0], machine.get("load_average_at_end", [0])[0]]
+    busy = max(loads) > 0.5 * machine["cores_available"]
+    return [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python manage.py bench`); the JSON it prints holds every figure.",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores_available']} cores available, Python {machine['python']}. "
+        f"Load average (1 min) at start {loads[0]}, at end {loads[1]}"
+        + (" — **a busy machine: other jobs shared these cores, so times are inflated and noisy**" if busy else "")
+        + (" — **quick run (tiny sizes), not for quoting**" if results.get("quick") else "")
+        + ".",
+        "",
+        "![benchmarks](benchmarks.png)",
+    ]
+
+
+def _frames(results: dict[str, Any]) -> list[str]:
+    frames = results["frames"]
+    lines = [
+        "## Frames per second, one worker process on one core (640x360)",
+        "",
+        "| faces in frame | frames/s (wall clock) | frames per CPU-second | p50 ms | p95 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for count, row in frames["frames"].items():
+        lines.append(
+            f"| {count} | {_fmt(row['fps'])} | {_fmt(row.get('fps_per_cpu_second'))} | {_fmt(row['p50_ms'])} | "
+            f"{_fmt(row['p95_ms'])} |"
+        )
+    lines += [
+        "",
+        "Frames per CPU-second divides by the CPU time the one-thread worker actually got: on a shared",
+        "machine it is the fairer per-core figure; on a quiet one the two agree.",
+    ]
+    lines += [
+        "",
+        f"Memory per worker process (Django, models loaded, watchlist enrolled, after the frames): "
+        f"{_fmt(frames['rss_mb'], 0)} MB resident, peak {_fmt(frames['peak_rss_mb'], 0)} MB.",
+    ]
+    enrollment = frames.get("enrollment")
+    if enrollment:
+        lines += [
+            "",
+            f"Enrollment (upload to stored template, `add_photo` + the enrollment job, one core): "
+            f"{_fmt(enrollment['mean_ms'] / 1000, 3)} s per photo on average (p95 {_fmt(enrollment['p95_ms'] / 1000, 3)} s), "
+            f"{enrollment['accepted']}/{enrollment['photos']} photos accepted.",
+        ]
+    return lines
+
+
+def _scaling(results: dict[str, Any]) -> list[str]:
+    scaling = results["scaling"]
+    if "skipped" in scaling:
+        return [f"Scaling: skipped ({scaling['skipped']})."]
+    return [
+        f"Scaling, one face per frame: 1 process {_fmt(scaling['one_process_fps'])} frames/s, "
+        f"2 processes on 2 cores {_fmt(scaling['two_processes_fps'])} frames/s together "
+        f"({scaling['per_process_fps']}), ×{_fmt(scaling['speed_up'], 2)}.",
+    ]
+
+
+def _stages(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## The whole pipeline against its parts timed alone (median ms per frame, one core)",
+        "",
+        "| faces | decode | detect | align + embed | search | sum of parts | whole | whole / sum |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for count, row in results["stages"].items():
+        lines.append(
+            f"| {count} | {_fmt(row['decode'], 2)} | {_fmt(row['detect'], 2)} | {_fmt(row['align_embed'], 2)} | "
+            f"{_fmt(row['search'], 3)} | {_fmt(row['sum_of_parts'], 2)} | {_fmt(row['whole'], 2)} | "
+            f"{_fmt(row['whole_over_parts'], 2)} |"
+        )
+    return lines
+
+
+NAMES = {
+    "bankwatch": "BankWatch",
+    "deepface_find": "`DeepFace.find` (SFace + YuNet)",
+    "face_recognition": "`face_recognition` library",
+}
+
+
+def _identification(results: dict[str, Any]) -> list[str]:
+    ident = results["identification"]
+    first = next(iter(ident.values()))
+    lines = [
+        "## Identification side by side (same photos, same core)",
+        "",
+        f"Watchlist of 7 people, {first['probes']} probe photos (full-size JPEGs read from disk, up to 4600 px).",
+        "",
+        "| approach | s / probe (wall) | CPU s / probe | p95 ms | right | wrong | BankWatch faster by (wall / CPU) "
+        "| threshold | gallery build s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, row in ident.items():
+        lines.append(
+            f"| {NAMES.get(key, key)} | {_fmt(row['seconds_per_probe'], 3)} | {_fmt(row.get('cpu_seconds_per_probe'), 3)} | "
+            f"{_fmt(row['p95_ms'], 0)} | {row['correct']}/{row['probes']} ({_fmt(row['accuracy'] * 100, 1)} %) | "
+            f"{', '.join(row['wrong']) or '–'} | ×{_fmt(row['bankwatch_speed_up'], 1)} / "
+            f"×{_fmt(row.get('bankwatch_speed_up_cpu'), 1)} | {row['threshold']} | {_fmt(row['gallery_seconds'], 1)} |"
+        )
+    return lines
+
+
+def _search(results: dict[str, Any]) -> list[str]:
+    search = results["search"]
+    hnsw = search["hnsw"]
+    lines = [
+        f"## Gallery search ({search['queries']} queries, one at a time, one thread)",
+        "",
+        "- exact: one matrix product over every template (`enrollment.gallery`'s default).",
+        f"- HNSW: usearch, {hnsw['dtype']}, connectivity {hnsw['connectivity']}, expansion_add "
+        f"{hnsw['expansion_add']}, expansion_search {hnsw['expansion_search']}, top {hnsw['candidates']} "
+        "scored exactly: `enrollment.gallery` with `BANKWATCH_GALLERY_INDEX=usearch`.",
+        f"- sketch: `recognition/sketch.py`, sign-bit sketches, the {search['sketch_candidates']} nearest scored exactly.",
+        "",
+        "| templates | exact p50 / p95 ms | HNSW p50 / p95 ms | HNSW recall | HNSW build s | sketch p50 / p95 ms | sketch recall | sketch build s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size, row in search["sizes"].items():
+        h = row.get("hnsw")
+        hnsw_cells = (
+            f"{_fmt(h['p50_ms'], 2)} / {_fmt(h['p95_ms'], 2)} | {_fmt(h['recall'], 3)} | {_fmt(h['build_s'])}"
+            if h
+            else "not built here (see below) | – | –"
+        )
+        k = row["sketch"]
+        lines.append(
+            f"| {int(size):,} | {_fmt(row['exact']['p50_ms'], 2)} / {_fmt(row['exact']['p95_ms'], 2)} | {hnsw_cells} | "
+            f"{_fmt(k['p50_ms'], 2)} / {_fmt(k['p95_ms'], 2)} | {_fmt(k['recall'], 3)} | {_fmt(row['sketch_build_s'], 2)} |"
+        )
+    return lines
+
+
+def _pipeline(results: dict[str, Any]) -> list[str]:
+    found = results["pipeline"]
+    lines = ["## Recognition job and POST-to-alert-event latency (`bench_pipeline`, one core)", ""]
+    latency = found.get("post_to_alert_event_ms")
+    if latency:
+        lines += [
+            f"Embedded mode, POST of the frame that completes agreement until the `alert.created` event "
+            f"reaches a subscribed client: p50 {_fmt(latency['p50'])} ms, p95 {_fmt(latency['p95'])} ms, "
+            f"max {_fmt(latency['max'])} ms ({latency['n']} alerts).",
+            "",
+        ]
+    lines += ["```json", json.dumps(found, indent=1), "```"]
+    return lines
+
+
+SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
+    ("frames", _frames),
+    ("scaling", _scaling),
+    ("stages", _stages),
+    ("identification", _identification),
+    ("search", _search),
+    ("pipeline", _pipeline),
+]
+
+
+def markdown(results: dict[str, Any], history: str) -> str:
+    lines = _header(results)
+    for name, section in SECTIONS:
+        if name not in results:
+            continue
+        lines.append("")
+        if "error" in results[name]:
+            lines.append(f"**{name}: failed** — `{results[name]['error'][:500]}`")
+        else:
+            lines += section(results)
+    lines += ["", HOW, history]
+    return "\n".join(lines) + "\n"
+
+
+def _ok(results: dict[str, Any], name: str) -> bool:
+    return name in results and "error" not in results[name]
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    if _ok(results, "frames"):
+        rates = results["frames"]["frames"]
+        ax = axes[0][0]
+        labels = [f"{c} face{'s' if c != '1' else ''}" for c in rates]
+        values = [rates[c]["fps"] for c in rates]
+        if _ok(results, "scaling") and "two_processes_fps" in results["scaling"]:
+            labels.append("1 face,\n2 processes")
+            values.append(results["scaling"]["two_processes_fps"])
+        ax.bar(labels, values, color=["#888", "#2a7", "#27a", "#a72"][: len(values)])
+        ax.axhline(15, color="red", linestyle="--", linewidth=1, label="aim: 15 frames/s per core")
+        ax.set_title("640x360 frames per second (one core per process)")
+        ax.legend()
+    if _ok(results, "stages"):
+        ax = axes[0][1]
+        stages = results["stages"]
+        bottom = [0.0] * len(stages)
+        for part, colour in (("decode", "#bbb"), ("detect", "#27a"), ("align_embed", "#2a7"), ("search", "#a72")):
+            heights = [stages[c][part] for c in stages]
+            ax.bar([f"{c} faces\nparts" for c in stages], heights, bottom=bottom, label=part, color=colour)
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        ax.bar([f"{c} faces\nwhole" for c in stages], [stages[c]["whole"] for c in stages], color="#555", label="whole")
+        ax.set_ylabel("ms per frame (median)")
+        ax.set_title("Parts timed alone vs the whole pipeline")
+        ax.legend(fontsize=8)
+    if _ok(results, "identification"):
+        ax = axes[1][0]
+        ident = results["identification"]
+        short = {"bankwatch": "BankWatch", "deepface_find": "DeepFace.find", "face_recognition": "face_recognition"}
+        bars = ax.bar(
+            [short.get(k, k) for k in ident],
+            [ident[k]["seconds_per_probe"] * 1000 for k in ident],
+            color=["#2a7", "#27a", "#a72"],
+        )
+        for bar, key in zip(bars, ident, strict=True):
+            ax.annotate(
+                f"{ident[key]['accuracy'] * 100:.0f} % right",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+            )
+        ax.set_yscale("log")
+        ax.set_ylabel("ms per probe photo, one core (log)")
+        ax.set_title("Identification against a 7-person watchlist")
+    if _ok(results, "search"):
+        ax = axes[1][1]
+        search = results["search"]["sizes"]
+        sizes = [int(size) for size in search]
+        ax.plot(sizes, [search[s]["exact"]["p50_ms"] for s in search], "o-", label="exact (numpy)")
+        ax.plot(sizes, [search[s]["sketch"]["p50_ms"] for s in search], "o-", label="sign-bit sketch + exact rerank")
+        built = [s for s in search if "hnsw" in search[s]]
+        ax.plot([int(s) for s in built], [search[s]["hnsw"]["p50_ms"] for s in built], "o-", label="usearch HNSW")
+        for size, key in zip(sizes, search, strict=True):
+            ax.annotate(
+                f"recall {search[key]['sketch']['recall']:.2f}", (size, search[key]["sketch"]["p50_ms"]), fontsize=8
+            )
+        ax.axhline(10, color="red", linestyle="--", linewidth=1, label="aim: 10 ms")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("templates")
+        ax.set_ylabel("ms per query (median)")
+        ax.set_title("Gallery search")
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)

@@ -1,0 +1,149 @@
+"""Runs every benchmark in pinned child processes and gathers one JSON-ready dict."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import cpu
+
+INDEX_OPTIONS = {"dtype": "f32", "connectivity": 16, "expansion_add": 128}  # enrollment.gallery's index
+EXPANSION_SEARCH = 64
+SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline")
+
+
+@dataclass
+class Run:
+    dataset: str
+    quick: bool
+    cache: Path
+    log: Callable[[str], None]
+    results: dict[str, Any]
+
+    @property
+    def first(self) -> int:
+        return cpu.cores()[0]
+
+    @property
+    def seconds(self) -> float:
+        return 1.0 if self.quick else 5.0
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": model,
+        "cores_available": len(cpu.cores()),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def frames(run: Run) -> Any:
+    args = {"dataset": run.dataset, "seconds": run.seconds, "face_counts": [0, 1, 5]}
+    return cpu.run("frame_rates", args, run.first)
+
+
+def scaling(run: Run) -> Any:
+    cores = cpu.cores()
+    if len(cores) < 2:
+        return {"skipped": "one core available"}
+    args = {"dataset": run.dataset, "seconds": run.seconds * 2, "face_counts": [1]}
+    alone = cpu.run("frame_rates", args, cores[0])["frames"]["1"]["fps"]
+    together = cpu.run_together("frame_rates", args, [cores[0], cores[1]])
+    total = sum(r["frames"]["1"]["fps"] for r in together)
+    return {
+        "one_process_fps": alone,
+        "two_processes_fps": round(total, 2),
+        "per_process_fps": [r["frames"]["1"]["fps"] for r in together],
+        "speed_up": round(total / alone, 2),
+    }
+
+
+def stages(run: Run) -> Any:
+    args = {"dataset": run.dataset, "rounds": 10 if run.quick else 60, "face_counts": [0, 1, 5]}
+    return cpu.run("stage_costs", args, run.first)
+
+
+def identification(run: Run) -> Any:
+    probes = {"bankwatch": 0, "deepface_find": 0, "face_recognition": 0}
+    if run.quick:
+        probes = {"bankwatch": 4, "deepface_find": 3, "face_recognition": 2}
+    found = {}
+    for name, count in probes.items():
+        run.log(f"bench:   {name}")
+        found[name] = cpu.run(f"identify_{name}", {"dataset": run.dataset, "max_probes": count}, run.first)
+    ours, ours_cpu = found["bankwatch"]["seconds_per_probe"], found["bankwatch"]["cpu_seconds_per_probe"]
+    for row in found.values():
+        row["bankwatch_speed_up"] = round(row["seconds_per_probe"] / ours, 2)
+        row["bankwatch_speed_up_cpu"] = round(row["cpu_seconds_per_probe"] / ours_cpu, 2)
+    return found
+
+
+def search(run: Run) -> Any:
+    args = {
+        "sizes": [1000, 10000] if run.quick else [1000, 100_000, 1_000_000],
+        "query_count": 50 if run.quick else 300,
+        "cache": str(run.cache),
+        "index_options": INDEX_OPTIONS,
+        "expansion_search": EXPANSION_SEARCH,
+        "hnsw_max": 10_000 if run.quick else 100_000,
+        "sketch_candidates": 256,
+    }
+    return cpu.run("gallery_search", args, run.first, timeout=3600)
+
+
+def pipeline(run: Run) -> Any:
+    """alerts' bench_pipeline on one core: the whole recognition job and POST-to-alert-event latency."""
+    command = [sys.executable, "manage.py", "bench_pipeline", "--cores", "1", "--dataset", run.dataset]
+    command += ["--frames", "5", "--pairs", "3"] if run.quick else ["--frames", "30", "--pairs", "30"]
+    first = run.first
+    done = subprocess.run(
+        command,
+        env={**os.environ, **cpu.ONE_THREAD},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        preexec_fn=lambda: os.sched_setaffinity(0, {first}),  # noqa: PLW1509 - no threads in the parent yet
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench_pipeline failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+STEPS: dict[str, Callable[[Run], Any]] = {
+    "frames": frames,
+    "scaling": scaling,
+    "stages": stages,
+    "identification": identification,
+    "search": search,
+    "pipeline": pipeline,
+}
+
+
+def run_all(
+    dataset: Path, quick: bool, cache: Path, log: Callable[[str], None], sections: tuple[str, ...] = SECTIONS
+) -> dict[str, Any]:
+    run = Run(str(dataset), quick, cache, log, {"quick": quick, "machine": machine()})
+    for name in sections:
+        log(f"bench: {name} ...")
+        started = time.perf_counter()
+        try:
+            run.results[name] = STEPS[name](run)
+        except Exception as exc:  # one failing part must not lose the others' figures
+            run.results[name] = {"error": f"{exc.__class__.__name__}: {exc}"[:3000]}
+        log(f"bench: {name} done in {time.perf_counter() - started:.0f} s (load {os.getloadavg()[0]:.1f})")
+    run.results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return run.results
