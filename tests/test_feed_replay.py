@@ -115,3 +115,14 @@ async def test_a_bad_last_event_id_is_ignored_not_an_error(cast):
     await socket.send_json_to({"type": "resume", "last_event_id": "drop table"})
     assert await socket.receive_nothing(timeout=0.2)
     await socket.disconnect()
+
+
+async def test_replay_gives_branch_staff_only_their_branch(cast, camera_with_token):
+    subject = await database_sync_to_async(make_subject)()
+    ours = await database_sync_to_async(make_alert)(camera_with_token[0], subject)
+    district3, _ = await database_sync_to_async(create_camera)("Saigon Bank", "District 3", "Door")
+    await database_sync_to_async(make_alert)(district3, subject)
+    bob = await _connect(cast["bob"], last_event_id=0)
+    messages = await _drain(bob, 0.3)
+    await bob.disconnect()
+    assert [m["alert"]["id"] for m in messages if "alert" in m] == [ours.pk]
