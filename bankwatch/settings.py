@@ -249,6 +249,8 @@ FRAME_SWEEP_SECONDS = envint("BANKWATCH_FRAME_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {
     "sweep-frames": {"task": "alerts.sweep_frames", "schedule": float(FRAME_SWEEP_SECONDS)},
 }
+# Marks subjects past their expiry date as expired; search ignores them from that moment anyway.
+CELERY_BEAT_SCHEDULE["expire-subjects"] = {"task": "enrollment.expire_subjects", "schedule": 300.0}
 # Camera request signing (cameras/signing.py): signed requests are always verified; with this on,
 # unsigned ones are refused too.
 REQUIRE_SIGNED_FRAMES = envbool("BANKWATCH_REQUIRE_SIGNED_FRAMES", False)

@@ -114,7 +114,7 @@ def _epoch(moment: datetime | None) -> float:
 
 
 def build(version: int, model_id: str, index_kind: str) -> Snapshot:
-    """Load the templates of every subject that can match, grouped by subject."""
+    """Load the templates of every subject that can match, grouped by subject (one query for them all)."""
     rows = list(
         FaceTemplate.objects.filter(
             model_id=model_id,
@@ -123,20 +123,20 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
             photo__status="accepted",
         )
         .order_by("subject_id", "id")
-        .values_list("subject_id", "embedding", "id")
+        .values_list("subject_id", "id", "subject__watchlist_id", "subject__expires_at", "embedding")
     )
     subject_ids: list[int] = []
     starts: list[int] = []
     template_subject: list[int] = []
-    for i, (subject_id, _, _) in enumerate(rows):
+    subjects: dict[int, dict[str, Any]] = {}
+    for i, (subject_id, _, watchlist_id, expires_at, _) in enumerate(rows):
         if not subject_ids or subject_ids[-1] != subject_id:
             subject_ids.append(subject_id)
             starts.append(i)
+            subjects[subject_id] = {"watchlist_id": watchlist_id, "expires_at": expires_at}
         template_subject.append(len(subject_ids) - 1)
-    matrix = _as_matrix([bytes(blob) for _, blob, _ in rows], 128)
-    subjects = {
-        s["id"]: s for s in Subject.objects.filter(pk__in=subject_ids).values("id", "watchlist_id", "expires_at")
-    }
+    dims = len(rows[0][4]) // 4 if rows else 128
+    matrix = np.frombuffer(b"".join(bytes(row[4]) for row in rows), dtype=np.float32).reshape(len(rows), dims)
     watchlists = {w.pk: w for w in Watchlist.objects.filter(pk__in={s["watchlist_id"] for s in subjects.values()})}
     scopes = {}
     for wl in watchlists.values():
@@ -148,10 +148,11 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         )
     position = {sid: i for i, sid in enumerate(subject_ids)}
     counters: dict[int, list[bytes]] = {}
-    for subject_id, blob in CounterExample.objects.filter(subject_id__in=subject_ids, model_id=model_id).values_list(
-        "subject_id", "embedding"
-    ):
-        counters.setdefault(position[subject_id], []).append(bytes(blob))
+    for subject_id, blob in CounterExample.objects.filter(
+        model_id=model_id, subject__status=Subject.Status.ACTIVE, subject__watchlist__is_active=True
+    ).values_list("subject_id", "embedding"):
+        if subject_id in position:
+            counters.setdefault(position[subject_id], []).append(bytes(blob))
     snapshot = Snapshot(
         version=version,
         model_id=model_id,
@@ -159,7 +160,7 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         matrix=matrix,
         starts=np.array(starts, dtype=np.intp),
         template_subject=np.array(template_subject, dtype=np.intp),
-        template_ids=np.array([template_id for _, _, template_id in rows], dtype=np.int64),
+        template_ids=np.array([row[1] for row in rows], dtype=np.int64),
         subject_ids=np.array(subject_ids, dtype=np.int64),
         watchlist_ids=np.array([subjects[s]["watchlist_id"] for s in subject_ids], dtype=np.int64),
         thresholds=np.array(
