@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import frames, identification, search
+from benchmarks import frames, identification, latency, search
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "frame_rates": frames.frame_rates,
@@ -12,4 +12,5 @@ PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "identify_deepface_find": identification.deepface_find,
     "identify_face_recognition": identification.face_recognition_library,
     "gallery_search": search.gallery_search,
+    "production_latency": latency.production_latency,
 }

@@ -15,7 +15,10 @@ from benchmarks import cpu
 
 INDEX_OPTIONS = {"dtype": "f32", "connectivity": 16, "expansion_add": 128}  # enrollment.gallery's index
 EXPANSION_SEARCH = 64
-SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline")
+SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production")
+# The production-mode latency runs against these (a database named bw_bench is created and dropped).
+PRODUCTION_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bw_bench")
+PRODUCTION_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @dataclass
@@ -123,6 +126,14 @@ def pipeline(run: Run) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def production(run: Run) -> Any:
+    """POST-to-alert-event latency with PostgreSQL, Redis and a Celery worker on another core."""
+    cores = cpu.cores()
+    env = {"DATABASE_URL": PRODUCTION_DATABASE_URL, "REDIS_URL": PRODUCTION_REDIS_URL}
+    args = {"dataset": run.dataset, "pairs": 3 if run.quick else 30, "worker_core": cores[-1]}
+    return cpu.run("production_latency", args, cores[0], timeout=1800, env=env)
+
+
 STEPS: dict[str, Callable[[Run], Any]] = {
     "frames": frames,
     "scaling": scaling,
@@ -130,6 +141,7 @@ STEPS: dict[str, Callable[[Run], Any]] = {
     "identification": identification,
     "search": search,
     "pipeline": pipeline,
+    "production": production,
 }
 
 
