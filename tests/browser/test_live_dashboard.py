@@ -4,6 +4,7 @@ confirms and escalates it by keyboard; the police see the escalation live; anoth
 import json
 import os
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,28 @@ def test_another_bank_never_sees_it_on_the_page_in_the_api_or_on_the_socket(serv
     # Meanwhile the bank's dashboard heard it raised, and the police heard only the escalation.
     assert [m["type"] for m in _alerts_in(story["alice"].frames_received, alert_id)][0] == "alert.created"
     assert {m["alert"]["status"] for m in _alerts_in(story["paula"].frames_received, alert_id)} == {"escalated"}
+
+
+def test_the_police_open_a_case_note_it_export_the_evidence_and_close_it(server, story):
+    paula, alert_id = story["paula"], story["alert_id"]
+    paula.click(f'#alert-list tr[data-alert-id="{alert_id}"] a')
+    paula.wait_for_url(f"**/alerts/{alert_id}/")
+    paula.keyboard.press("o")
+    paula.wait_for_url("**/cases/*/")
+    paula.fill("#text", "Patrol 12 on the way")
+    paula.click("text=Add note")
+    paula.wait_for_selector("ol.notes li:has-text('Patrol 12 on the way')")
+    with paula.expect_download() as download:
+        paula.click("#export")
+    archive = zipfile.ZipFile(download.value.path())
+    assert {"metadata.json", "SHA256SUMS", "images/probe.jpg"} <= set(archive.namelist())
+    if SCREENSHOTS:
+        paula.screenshot(path=str(Path(SCREENSHOTS) / "case.png"), full_page=True)
+    paula.fill("#outcome", "Suspect detained at the branch")
+    paula.click("text=Close the case")
+    paula.wait_for_selector("#case-status:has-text('Closed')")
+    detail = paula.request.get(f"{server.url}/api/v1/alerts/{alert_id}/").json()
+    assert detail["status"] == "closed"
 
 
 def _alerts_summary(page: Any, server: Server) -> list[tuple[int, int, str]]:
