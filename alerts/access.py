@@ -1,5 +1,8 @@
 """Which alerts a user may see and act on. Every page, endpoint, socket replay and media file asks here."""
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
@@ -24,6 +27,19 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
     if user.role == Role.AUDITOR:
         return alerts  # read-only pages only; every view of theirs is audited
     return alerts.none()
+
+
+def filter_alerts(alerts: QuerySet[Alert], statuses: Iterable[str], ids: Mapping[str, Any]) -> QuerySet[Alert]:
+    """Narrow alerts to the given statuses and to the numeric branch, watchlist, bank or subject ids
+    given (others are ignored), oldest first. The dashboard and the API both filter through here."""
+    chosen = [s for s in statuses if s in Alert.Status.values]
+    if chosen:
+        alerts = alerts.filter(status__in=chosen)
+    for name in ("branch", "watchlist", "bank", "subject"):
+        value = str(ids.get(name) or "")
+        if value.isdigit():
+            alerts = alerts.filter(**{f"{name}_id": int(value)})
+    return alerts.order_by("created_at", "id")
 
 
 def events_visible_to(user: User) -> QuerySet[AlertEvent]:

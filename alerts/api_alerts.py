@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from alerts.access import alerts_visible_to
+from alerts.access import alerts_visible_to, filter_alerts
 from alerts.feed import serialize_alert
 from alerts.models import Alert
 from alerts.review import REVIEW_ACTIONS, ReviewError, review_alert
@@ -92,16 +92,9 @@ class AlertList(GenericAPIView):
     pagination_class = Pages
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        alerts = alerts_visible_to(self.request.user)  # type: ignore[arg-type]
         params = self.request.query_params
         statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
-        if statuses:
-            alerts = alerts.filter(status__in=statuses)
-        for name in ("branch", "watchlist", "bank", "subject"):
-            value = params.get(name, "")
-            if value.isdigit():
-                alerts = alerts.filter(**{f"{name}_id": int(value)})
-        return alerts.order_by("created_at", "id")
+        return filter_alerts(alerts_visible_to(self.request.user), statuses, params)  # type: ignore[arg-type]
 
     @extend_schema(operation_id="v1_alerts_list", parameters=FILTERS, responses=AlertSerializer(many=True))
     def get(self, request: Request) -> Response:

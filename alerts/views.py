@@ -20,6 +20,7 @@ from alerts.access import (
     can_review,
     can_run_cases,
     events_visible_to,
+    filter_alerts,
     open_statuses_for,
 )
 from alerts.feed import serialize_alert
@@ -36,16 +37,6 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def filtered_alerts(user: User, params: dict[str, str], statuses: list[str]):  # type: ignore[no-untyped-def]
-    """The queue: visible alerts of the chosen statuses, branch and watchlist, oldest first."""
-    alerts = alerts_visible_to(user).filter(status__in=statuses)
-    if params.get("branch", "").isdigit():
-        alerts = alerts.filter(branch_id=int(params["branch"]))
-    if params.get("watchlist", "").isdigit():
-        alerts = alerts.filter(watchlist_id=int(params["watchlist"]))
-    return alerts.annotate(n_sightings=Count("sightings")).order_by("created_at", "id")
-
-
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = _user(request)
@@ -53,7 +44,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     statuses = [s for s in request.GET.getlist("status") if s in Alert.Status.values] or open_statuses
     # Read the feed position before the queue: an alert raised in between is then replayed, not lost.
     last_event_id = last_event_id_for(user)
-    queue = list(filtered_alerts(user, request.GET.dict(), statuses)[:QUEUE_SIZE])
+    alerts = filter_alerts(alerts_visible_to(user), statuses, request.GET.dict())
+    queue = list(alerts.annotate(n_sightings=Count("sightings"))[:QUEUE_SIZE])
     record("alerts.listed", None, request=request, ids=[a.pk for a in queue])
     visible = alerts_visible_to(user)
     context = {
