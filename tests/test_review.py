@@ -132,3 +132,10 @@ def test_a_reviewer_signs_in_and_confirms_by_form(cast, alert):
     assert response.status_code == 200
     alert.refresh_from_db()
     assert alert.status == Alert.Status.CONFIRMED and alert.reviewed_by == cast["alice"]
+
+
+def test_an_auditor_reads_the_review_page_without_any_action_and_the_read_is_audited(cast, alert):
+    page = _client(cast["audrey"]).get(f"/alerts/{alert.pk}/").content.decode()
+    assert 'id="review-form"' not in page and 'id="case-form"' not in page
+    assert alert.subject.full_name in page
+    assert AuditEntry.objects.filter(action="alert.viewed", actor=cast["audrey"], object_id=str(alert.pk)).exists()
