@@ -20,7 +20,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from accounts.scope import feed_groups
 from alerts.access import events_visible_to
 
-REPLAY_LIMIT = 1000  # events per replay; a client further behind reloads the page
+REPLAY_PAGE = 500  # events per query while replaying
 SENT_IDS_KEPT = 10_000
 
 
@@ -66,14 +66,20 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
                 await self.replay(last_seen)
 
     async def replay(self, after_id: int) -> None:
-        for event in await self.missed_events(after_id):
-            await self.send_event({"type": event["kind"], "event_id": event["id"], "alert": event["payload"]})
+        cursor = after_id
+        while True:  # in pages, so a client far behind is not one huge query
+            events = await self.missed_events(cursor)
+            for event in events:
+                await self.send_event({"type": event["kind"], "event_id": event["id"], "alert": event["payload"]})
+            if len(events) < REPLAY_PAGE:
+                break
+            cursor = events[-1]["id"]
         await self.send_json({"type": "replay.done", "after": after_id})
 
     @database_sync_to_async
     def missed_events(self, after_id: int) -> list[dict[str, Any]]:
         events = events_visible_to(self.scope["user"]).filter(id__gt=after_id).order_by("id")
-        return [dict(row) for row in events.values("id", "kind", "payload")[:REPLAY_LIMIT]]
+        return [dict(row) for row in events.values("id", "kind", "payload")[:REPLAY_PAGE]]
 
     async def send_event(self, event: dict[str, Any]) -> None:
         message = {"type": event["type"], "alert": event["alert"]}

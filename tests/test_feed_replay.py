@@ -133,3 +133,16 @@ async def test_replay_gives_branch_staff_only_their_branch(cast, camera_with_tok
     messages = await _drain(bob, 0.3)
     await bob.disconnect()
     assert [m["alert"]["id"] for m in messages if "alert" in m] == [ours.pk]
+
+
+async def test_a_client_far_behind_gets_everything_in_pages(cast, camera_with_token, monkeypatch):
+    from alerts import consumers
+
+    monkeypatch.setattr(consumers, "REPLAY_PAGE", 2)
+    subject = await database_sync_to_async(make_subject)()
+    raised = [(await database_sync_to_async(make_alert)(camera_with_token[0], subject)).pk for _ in range(5)]
+    socket = await _connect(cast["alice"], last_event_id=0)
+    messages = await _drain(socket, 0.3)
+    await socket.disconnect()
+    assert [m["alert"]["id"] for m in messages if "alert" in m] == raised
+    assert messages[-1]["type"] == "replay.done"
