@@ -7,7 +7,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -58,6 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "branch": request.GET.get("branch", ""),
             "watchlist": request.GET.get("watchlist", ""),
             "soundBase": static("sounds/"),
+            "timeZone": timezone.get_current_timezone_name(),  # times read as at the branch, whatever the PC says
             "labels": {
                 "up": _("Live: connected"),
                 "down": _("Feed down: reconnecting…"),

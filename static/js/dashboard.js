@@ -16,7 +16,7 @@
   window.bankwatchFeed = state; // read by the browser tests and handy in the console
 
   var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "vi", {
-    timeZone: "Asia/Ho_Chi_Minh", dateStyle: "short", timeStyle: "medium"
+    timeZone: config.timeZone, dateStyle: "short", timeStyle: "medium", hourCycle: "h23"
   });
 
   function text(tag, value, className) {

@@ -5,8 +5,10 @@ import json
 import os
 import time
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -20,7 +22,8 @@ SCREENSHOTS = os.environ.get("BANKWATCH_SCREENSHOTS", "")  # e.g. docs/screensho
 
 
 def _sign_in(browser: Any, server: Server, username: str) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB")
+    # A browser in another time zone: the page still shows Ho Chi Minh City time.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="Europe/Paris")
     page = context.new_page()
     page.frames_received = []  # every WebSocket message this page gets
     page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: page.frames_received.append(payload)))
@@ -72,6 +75,9 @@ def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_re
     story["alert_id"] = int(row.get_attribute("data-alert-id"))
     assert "Tran Van Robber" in row.inner_text()
     assert alice.evaluate("window.noReload") is True, "the page was not reloaded"
+    created = alice.request.get(f"{server.url}/api/v1/alerts/{story['alert_id']}/").json()["created_at"]
+    local = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert local.strftime("%H:%M:%S") in row.inner_text()
     colour = alice.eval_on_selector("#alert-list tr td.swatch", "td => getComputedStyle(td).backgroundColor")
     assert colour == "rgb(179, 38, 30)"  # the watchlist's colour, #b3261e
     assert alice.evaluate("window.played") == ["/static/sounds/siren.wav"]  # the watchlist's sound
