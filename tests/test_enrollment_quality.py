@@ -1,5 +1,7 @@
 """The enrollment job's quality gate on real photos (deepface-unit), through services.enroll_photo."""
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
@@ -8,9 +10,10 @@ from audit.models import AuditEntry
 from enrollment import services
 from enrollment.gallery import current_model_id
 from enrollment.models import FaceTemplate, ReferencePhoto, Subject
-from enrollment.quality import estimate_yaw
+from enrollment.quality import check, estimate_yaw
+from recognition.engine import Face, get_engine
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
-from tests.conftest import photo
+from tests.conftest import DATASET, photo
 
 
 @pytest.fixture
@@ -85,3 +88,24 @@ def test_yaw_is_read_from_the_nose_between_the_eyes():
     assert estimate_yaw(frontal) == pytest.approx(0.0)
     assert estimate_yaw(turned) == pytest.approx(45.0)
     assert (estimate_yaw(tilted) or 0.0) < 10
+
+
+@pytest.fixture(scope="module")
+def portrait() -> tuple[np.ndarray, Face]:  # type: ignore[type-arg]
+    if not DATASET.exists():
+        pytest.skip(f"the shared photo set is not at {DATASET}")
+    image = decode_image(photo("img1.jpg"), max_side=1280, formats=PHOTO_FORMATS)
+    return image, get_engine().analyze(image)[0]
+
+
+def test_each_rule_of_the_gate_gives_its_own_reason(dataset, portrait):
+    image, real = portrait
+    assert check(image, [real]).accepted
+    unsure = replace(real, confidence=0.7)
+    assert check(image, [unsure]).reason.startswith("The detector is not confident")
+    (lx, ly), (rx, ry), _, *mouth = real.landmarks
+    turned = replace(real, landmarks=[(lx, ly), (rx, ry), (rx, (ly + ry) / 2 + 40), *mouth])  # nose under an eye
+    verdict = check(image, [turned])
+    assert verdict.reason.startswith("Face turned too far") and verdict.measures["yaw_degrees"] > 40
+    small_second = replace(real, box=(0, 0, real.box[2] // 3, real.box[3] // 3))
+    assert check(image, [real, small_second]).accepted, "a face far behind the subject does not count"

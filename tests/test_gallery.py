@@ -90,6 +90,14 @@ def test_a_new_subject_is_found_by_the_very_next_search(subject, branch, django_
     assert [m.subject_id for m in gallery.search(probe, branch_id=branch.pk)[0]] == [other.pk]
 
 
+def test_a_stricter_watchlist_threshold_applies_to_the_very_next_search(subject, branch):
+    probe = embedding("img2.jpg")[None, :]
+    [[match]] = gallery.search(probe, branch_id=branch.pk)
+    subject.watchlist.threshold = match.score + 0.01
+    subject.watchlist.save()
+    assert gallery.search(probe, branch_id=branch.pk) == [[]]
+
+
 def test_a_watchlist_for_another_bank_does_not_apply_here(subject, branch):
     elsewhere = get_or_create_branch("Mekong Bank", "Can Tho")
     subject.watchlist.banks.add(elsewhere.bank)
