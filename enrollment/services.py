@@ -174,6 +174,8 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
         verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
     if image is not None:
         verdict = quality.check(image, engine.analyze(image))
+        if verdict.accepted and verdict.face is not None:
+            verdict = _check_consistency(photo, verdict, engine.model_id)
     with transaction.atomic():
         photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
         if verdict.face is not None:
@@ -219,6 +221,36 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
                 **verdict.measures,
             )
     return photo
+
+
+def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id: str) -> quality.Verdict:
+    """Refuse a photo that would not match the subject's own accepted photos: probably someone else.
+
+    A wrong face on the watchlist is the costliest mistake the product can make (it sends the
+    police after an innocent customer), so a photo must look like the subject's other photos
+    at the watchlist's own threshold. The subject's first photo has nothing to agree with.
+    """
+    assert verdict.face is not None
+    others = list(
+        FaceTemplate.objects.filter(subject_id=photo.subject_id, model_id=model_id, photo__status="accepted")
+        .exclude(photo_id=photo.pk)
+        .values_list("embedding", flat=True)
+    )
+    if not others:
+        return verdict
+    matrix = np.stack([np.frombuffer(bytes(blob), dtype=np.float32) for blob in others])
+    best = float(np.max(matrix @ np.asarray(verdict.face.embedding, dtype=np.float32)))
+    threshold = Subject.objects.select_related("watchlist").get(pk=photo.subject_id).watchlist.effective_threshold
+    measures = {**verdict.measures, "similarity_to_subject": round(best, 3)}
+    if best >= threshold:
+        return quality.Verdict(True, "", verdict.face, measures)
+    return quality.Verdict(
+        False,
+        f"Does not look like this subject's other accepted photos (similarity {best:.2f}, {threshold:.2f} needed): "
+        "check that it shows the same person.",
+        verdict.face,
+        measures,
+    )
 
 
 def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":

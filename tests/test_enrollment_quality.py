@@ -70,6 +70,16 @@ def test_a_heavily_blurred_copy_is_rejected_as_blurred(dataset, subject):
     assert enrolled.face_crop, "the curator sees which face was judged"
 
 
+def test_a_photo_of_someone_else_than_the_subjects_other_photos_is_rejected(dataset, subject):
+    assert enroll_bytes(subject, photo("img1.jpg")).status == "accepted"
+    same = enroll_bytes(subject, photo("img2.jpg"))
+    assert same.status == "accepted" and same.quality["similarity_to_subject"] >= 0.363
+    other = enroll_bytes(subject, photo("img20.jpg"))
+    assert other.status == "rejected"
+    assert other.rejection_reason.startswith("Does not look like this subject's other accepted photos")
+    assert FaceTemplate.objects.filter(subject=subject).count() == 2
+
+
 def test_a_photo_without_a_face_is_rejected(db, subject):
     enrolled = enroll_bytes(subject, encode_jpeg(np.full((300, 300, 3), 120, np.uint8)))
     assert (enrolled.status, enrolled.rejection_reason) == ("rejected", "No face found in the photo.")
