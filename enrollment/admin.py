@@ -320,6 +320,16 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [] if obj is None else ["subject", *self.readonly_fields]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_curator(request)  # a wrong photo must be able to go; the audit log keeps the record
+
+    def delete_model(self, request: HttpRequest, obj: ReferencePhoto) -> None:
+        services.delete_photo(obj, actor=request.user, request=request)  # type: ignore[arg-type]
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
+        for photo in queryset:
+            services.delete_photo(photo, actor=request.user, request=request)  # type: ignore[arg-type]
+
     @admin.display(description=_("photo"))
     def thumb(self, obj: ReferencePhoto) -> str:
         return _thumbnail(obj, "image")

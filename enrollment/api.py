@@ -240,7 +240,7 @@ class SubjectViewSet(viewsets.ModelViewSet):
         return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
 
-class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Reference photos with their status, rejection reason and quality measures."""
 
     serializer_class = PhotoSerializer
@@ -255,6 +255,9 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if params.get("status") in ReferencePhoto.Status.values:
             photos = photos.filter(status=params["status"])
         return photos
+
+    def perform_destroy(self, instance: ReferencePhoto) -> None:
+        services.delete_photo(instance, actor=self.request.user, request=self.request)  # type: ignore[arg-type]
 
     @extend_schema(
         parameters=[

@@ -8,6 +8,7 @@ admin, the API, a shell), every recognition process sees it on its next search.
 
 import logging
 import uuid
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -142,6 +143,24 @@ def add_photo(
         )
         queue_enrollment(photo)
     return photo
+
+
+@transaction.atomic
+def delete_photo(photo: ReferencePhoto, *, actor: User | None = None, request: HttpRequest | None = None) -> None:
+    """Take a reference photo (a wrong one, say) off the subject: its templates go with it at once."""
+    record(
+        "photo.deleted",
+        photo,
+        actor=actor,
+        request=request,
+        subject_id=photo.subject_id,
+        status=photo.status,
+        filename=photo.original_name,
+    )
+    files = [f for f in (photo.image, photo.face_crop) if f]
+    photo.delete()  # cascades to its templates; their post_delete bumps the gallery
+    for field in files:
+        transaction.on_commit(partial(field.storage.delete, str(field.name)))
 
 
 def queue_enrollment(photo: ReferencePhoto) -> None:

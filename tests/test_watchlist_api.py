@@ -34,7 +34,7 @@ def api(user=None) -> APIClient:  # type: ignore[no-untyped-def]
     return client
 
 
-def endpoints(subject: Subject) -> list[tuple[str, str]]:
+def endpoints(subject: Subject, photo_id: int = 0) -> list[tuple[str, str]]:
     return [
         ("get", "/api/v1/watchlists/"),
         ("post", "/api/v1/watchlists/"),
@@ -47,16 +47,18 @@ def endpoints(subject: Subject) -> list[tuple[str, str]]:
         ("delete", f"/api/v1/subjects/{subject.pk}/"),
         ("post", f"/api/v1/subjects/{subject.pk}/photos/"),
         ("get", "/api/v1/photos/"),
+        ("delete", f"/api/v1/photos/{photo_id}/"),
     ]
 
 
 @pytest.mark.parametrize("name", ["alice", "bob", "charlie", "paula", "audrey"])
 def test_every_endpoint_refuses_users_who_are_not_curators(cast, listed, name):
     client = api(cast[name])
-    for method, url in endpoints(listed):
+    kept = ReferencePhoto.objects.create(subject=listed, image="enrollment/photos/x.jpg")
+    for method, url in endpoints(listed, kept.pk):
         assert getattr(client, method)(url, {}, format="json").status_code == 403, (method, url)
     assert Subject.objects.get(pk=listed.pk).status == Subject.Status.ACTIVE
-    assert Watchlist.objects.count() == 1
+    assert Watchlist.objects.count() == 1 and ReferencePhoto.objects.filter(pk=kept.pk).exists()
 
 
 def test_every_endpoint_refuses_anonymous_callers(listed):
@@ -104,6 +106,14 @@ def test_an_uploaded_photo_is_enrolled_and_then_matches(cast, listed, dataset, i
     branch = get_or_create_branch("Saigon Bank", "District 1")
     probe = get_engine().analyze(decode_image(photo("img2.jpg"), max_side=1280, formats=PHOTO_FORMATS))[0].embedding
     assert gallery.search(probe[None, :], branch_id=branch.pk)[0][0].subject_id == listed.pk
+
+    wrong = client.post(
+        f"/api/v1/subjects/{listed.pk}/photos/", {"image": io.BytesIO(photo("img20.jpg"))}, format="multipart"
+    ).json()
+    assert client.get(f"/api/v1/photos/{wrong['id']}/").json()["status"] == "rejected"
+    assert client.delete(f"/api/v1/photos/{wrong['id']}/").status_code == 204
+    assert not ReferencePhoto.objects.filter(pk=wrong["id"]).exists()
+    assert AuditEntry.objects.filter(action="photo.deleted", object_id=str(wrong["id"]), actor=cast["carol"]).exists()
 
     removed = client.delete(f"/api/v1/subjects/{listed.pk}/?reason=arrested")
     assert removed.status_code == 200 and removed.json()["status"] == "removed"
