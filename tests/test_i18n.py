@@ -88,3 +88,10 @@ def test_the_review_page_reads_in_vietnamese(cast, camera_with_token):
     for phrase in ("Xác nhận: đúng là người này", "Không phải người này", "Ảnh quá kém", "Lần xuất hiện"):
         assert phrase in page
     assert "0,600" in page  # and Vietnamese numbers: a decimal comma
+
+
+def test_numbers_inside_styles_keep_a_decimal_point_in_vietnamese(cast, camera_with_token):
+    User.objects.filter(username="alice").update(language="vi")
+    alert = make_alert(camera_with_token[0], make_subject())
+    page = _client(cast["alice"]).get(f"/alerts/{alert.pk}/").content.decode()
+    assert 'style="width: 60.0%"' in page and 'style="left: 36.3%"' in page
