@@ -225,6 +225,8 @@ GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
 # Threads per inference call. Workers scale by processes (Celery) or job threads, one core
 # each, so 1 avoids several sessions fighting over the same cores (docs/benchmarks.md).
 RECOGNITION_THREADS = envint("BANKWATCH_INFERENCE_THREADS", 1, minimum=1)
+# Where SFace runs: "auto" = OpenVINO when installed (bfloat16 on AMX CPUs), else ONNX Runtime.
+RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", "openvino", "onnxruntime"))
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)

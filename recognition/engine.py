@@ -2,10 +2,10 @@
 
 `get_engine().analyze(bgr)` returns every face in an image with its box, landmarks,
 detector confidence, aligned crop and L2-normalised embedding. Models are loaded once
-per process: the default SFace + YuNet pair runs on ONNX Runtime from DeepFace's weight
-files with their weights dequantised once at load (recognition/nets.py: same outputs,
-about 2x less CPU, docs/benchmarks.md); other models come from DeepFace
-(`deepface.modules.modeling`).
+per process: the default SFace + YuNet pair runs from DeepFace's weight files with their
+weights dequantised once at load, SFace on OpenVINO when it is installed (bfloat16 on CPUs
+with AMX) and YuNet on ONNX Runtime (recognition/nets.py, docs/benchmarks.md); other
+models come from DeepFace (`deepface.modules.modeling`).
 
 With the YuNet detector, faces are aligned on all five landmarks to the 112x112
 template SFace and ArcFace were trained on (a similarity transform), instead of
@@ -24,7 +24,7 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
-from recognition.nets import SFaceNet, YuNet
+from recognition.nets import SFaceNet, YuNet, openvino_available
 from recognition.weights import require_weights, weights_dir
 
 # Five-point template of the 112x112 crops SFace/ArcFace were trained on
@@ -57,7 +57,13 @@ def l2_normalise(vector: Any) -> NDArray[Any]:
 
 class Engine:
     def __init__(
-        self, model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int = 1
+        self,
+        model_name: str,
+        detector: str,
+        min_confidence: float,
+        detect_max_side: int,
+        threads: int = 1,
+        runtime: str = "onnxruntime",
     ) -> None:
         require_weights(model_name, detector)
         self.model_name = model_name
@@ -71,9 +77,11 @@ class Engine:
         self._model: Any = None
         self._yunet: YuNet | None = None
         if model_name == "SFace" and detector == "yunet":
-            # SFace and YuNet run straight on ONNX Runtime with dequantised weights (recognition/nets.py);
-            # the sessions are thread-safe and shared by all threads of the process.
-            self._sface = SFaceNet(weights_dir() / "face_recognition_sface_2021dec.onnx", threads)
+            # SFace (OpenVINO or ONNX Runtime) and YuNet (ONNX Runtime) run with their weights
+            # dequantised once (recognition/nets.py), shared by all threads of the process.
+            if runtime == "auto":
+                runtime = "openvino" if openvino_available() else "onnxruntime"
+            self._sface = SFaceNet(weights_dir() / "face_recognition_sface_2021dec.onnx", threads, runtime)
         else:
             from deepface.modules import modeling
 
@@ -92,6 +100,8 @@ class Engine:
 
     def detect(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
         """YuNet rows: x, y, w, h, 5 landmark pairs, score; in the coordinates of `image`."""
+        if self._yunet is None:
+            raise RuntimeError(f"detect() needs the yunet detector, not {self.detector}")
         height, width = image.shape[:2]
         scale = min(1.0, self.detect_max_side / max(height, width))
         small: NDArray[np.uint8] = (
@@ -99,8 +109,6 @@ class Engine:
             if scale < 1
             else image
         )
-        if self._yunet is None:
-            raise RuntimeError(f"detect() needs the yunet detector, not {self.detector}")
         rows = self._yunet.detect(small, self.min_confidence)
         rows[:, :14] /= scale
         return rows
@@ -184,8 +192,10 @@ _lock = threading.Lock()
 
 
 @cache
-def _engine(model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side, threads)
+def _engine(
+    model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int, runtime: str
+) -> Engine:
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime)
 
 
 def get_engine() -> Engine:
@@ -197,6 +207,7 @@ def get_engine() -> Engine:
             settings.RECOGNITION_MIN_DETECTOR_CONFIDENCE,
             settings.RECOGNITION_DETECT_MAX_SIDE,
             settings.RECOGNITION_THREADS,
+            settings.RECOGNITION_RUNTIME,
         )
 
 

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from benchmarks.dataset import identification_set, identities
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.nets import SFaceNet, openvino_available
 from recognition.sketch import SketchIndex
 from recognition.weights import weights_dir
 from tests.conftest import photo
@@ -49,6 +50,17 @@ def test_yunet_on_onnx_runtime_finds_the_faces_opencvs_detector_finds(dataset, n
     mine = found[np.lexsort((found[:, 1], found[:, 0]))]
     assert np.abs(mine[:, :14] - expected[order, :14]).max() < 1.0  # pixels
     assert np.abs(mine[:, 14] - expected[order, 14]).max() < 1e-3
+
+
+@pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
+def test_sface_on_openvino_gives_the_embeddings_of_onnx_runtime(dataset):
+    faces = get_engine().analyze(decode_image(photo("couple.jpg"), max_side=1280, formats=PHOTO_FORMATS))
+    crops = np.stack([face.crop for face in faces])
+    path = weights_dir() / "face_recognition_sface_2021dec.onnx"
+    reference = SFaceNet(path, 1, "onnxruntime").embed(crops)
+    fast = SFaceNet(path, 1, "openvino").embed(crops)
+    cosine = (reference * fast).sum(axis=1) / np.linalg.norm(reference, axis=1) / np.linalg.norm(fast, axis=1)
+    assert len(crops) == 2 and cosine.min() > 0.999
 
 
 def test_a_large_jpeg_is_decoded_small_enough_yet_keeps_the_longer_side(dataset):
