@@ -19,6 +19,11 @@
     timeZone: config.timeZone, dateStyle: "short", timeStyle: "medium", hourCycle: "h23"
   });
 
+  var scoreFormat = new Intl.NumberFormat(document.documentElement.lang || "vi", {
+    minimumFractionDigits: 3, maximumFractionDigits: 3
+  });
+  function score(value) { return scoreFormat.format(value); }
+
   function text(tag, value, className) {
     var el = document.createElement(tag);
     el.textContent = value;
@@ -51,7 +56,7 @@
     tr.appendChild(subject);
     tr.appendChild(text("td", alert.watchlist.name));
     tr.appendChild(text("td", alert.branch.name + " / " + alert.camera.name));
-    tr.appendChild(text("td", alert.score.toFixed(3) + " / " + alert.threshold.toFixed(3), "num"));
+    tr.appendChild(text("td", score(alert.score) + " / " + score(alert.threshold), "num"));
     tr.appendChild(text("td", String(alert.sightings), "num"));
     tr.appendChild(text("td", labels.statuses[alert.status] || alert.status, "status-label"));
     tr.addEventListener("click", function (event) {
@@ -107,7 +112,7 @@
     }
     if ("Notification" in window && Notification.permission === "granted") {
       var note = new Notification(labels.newAlert + ": " + alert.subject.name, {
-        body: alert.watchlist.name + " · " + alert.branch.name + " · " + alert.score.toFixed(3),
+        body: alert.watchlist.name + " · " + alert.branch.name + " · " + score(alert.score),
         tag: "bankwatch-alert-" + alert.id
       });
       note.onclick = function () { window.focus(); window.location.href = alert.url; };
