@@ -146,3 +146,20 @@ async def test_a_client_far_behind_gets_everything_in_pages(cast, camera_with_to
     await socket.disconnect()
     assert [m["alert"]["id"] for m in messages if "alert" in m] == raised
     assert messages[-1]["type"] == "replay.done"
+
+
+async def test_live_the_police_hear_only_the_escalation_and_another_bank_nothing(cast, camera_with_token):
+    subject = await database_sync_to_async(make_subject)()
+    paula, charlie = await _connect(cast["paula"]), await _connect(cast["charlie"])
+    alert = await database_sync_to_async(make_alert)(camera_with_token[0], subject)
+
+    def confirm_then_escalate() -> None:
+        review_alert(alert, cast["alice"], "confirm", version=1)
+        review_alert(alert, cast["alice"], "escalate", version=2)
+
+    await database_sync_to_async(confirm_then_escalate)()
+    heard = await _drain(paula, 0.3)
+    assert [(m["type"], m["alert"]["status"]) for m in heard] == [("alert.updated", "escalated")]
+    assert await charlie.receive_nothing(timeout=0.2)
+    await paula.disconnect()
+    await charlie.disconnect()
