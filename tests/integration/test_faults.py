@@ -1,0 +1,265 @@
+"""Faults injected against the real PostgreSQL, Redis and Celery worker of the machine.
+
+1. A Celery worker is SIGKILLed in the middle of a job, again and again: every frame is still
+   processed (the sweep re-queues what the dead worker held) and the person makes exactly one alert.
+2. PostgreSQL becomes unreachable (the connection is pointed at a closed port: the shared server
+   is never stopped) or dies in the middle of a write while a camera pushes: 503 with Retry-After,
+   no row and no file left; once it is back the same camera's next push goes through and is processed.
+3. The broker (Redis) becomes unreachable while a camera pushes: frames are still accepted, each
+   stored whole (row and file) as pending; when the broker is back the sweep queues them and
+   they are processed, with no hand on it.
+4. A burst of socket disconnects while alerts are raised: resuming with last_event_id, the client
+   still receives every alert.
+
+FAULTS counts the faults injected; the totals are printed at the end (`-s`).
+"""
+
+import asyncio
+import random
+import signal
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import OperationalError, connections
+from django.db.models import F
+from django.test import Client
+
+from alerts import pipeline
+from alerts.models import Alert, Frame, Sighting
+from alerts.samples import compose, load
+from bankwatch.asgi import application
+from bankwatch.celery import app as celery_app
+from cameras.services import create_camera
+from tests.conftest import DATASET
+from tests.factories import enroll, make_alert, make_subject
+from tests.integration.conftest import WorkerProcess, wait_for
+
+pytestmark = pytest.mark.integration
+
+FAULTS: Counter[str] = Counter()
+SAME_PERSON = ["img2.jpg", "img4.jpg", "img5.jpg", "img6.jpg", "img7.jpg", "img10.jpg"]
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the probe is closed
+
+
+def frame_files() -> list[Path]:
+    folder = Path(settings.MEDIA_ROOT) / "frames"
+    return [p for p in folder.iterdir() if p.is_file()] if folder.exists() else []
+
+
+def push(token: str, jpeg: bytes) -> Any:
+    return Client().post(
+        "/api/v1/frames", {"image": ContentFile(jpeg, name="f.jpg")}, HTTP_AUTHORIZATION=f"Camera {token}"
+    )
+
+
+def assert_unavailable(response: Any) -> None:
+    assert response.status_code == 503, response.content[:300]
+    assert int(response["Retry-After"]) > 0
+
+
+@pytest.fixture
+def scene(transactional_db, dataset) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
+    subject = enroll(make_subject("Tran Van Robber"), "img1.jpg")
+    frames = [_jpeg(name) for name in SAME_PERSON]
+    return {"camera": camera, "token": token, "subject": subject, "frames": frames}
+
+
+def _jpeg(name: str) -> bytes:
+    from recognition.images import encode_jpeg
+
+    return encode_jpeg(compose([load(DATASET / name)]))
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path, monkeypatch) -> Iterator[list[WorkerProcess]]:  # type: ignore[no-untyped-def]
+    """Worker processes started on demand (each sighting kept, so the test can count frames on the alert)."""
+    monkeypatch.setenv("BANKWATCH_FRAME_MAX_ATTEMPTS", "10")
+    monkeypatch.setenv("BANKWATCH_SIGHTING_INTERVAL_SECONDS", "0")
+    celery_app.control.purge()
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.kill(signal.SIGTERM)
+
+
+def start_worker(workers: list[WorkerProcess], tmp_path: Path) -> WorkerProcess:
+    worker = WorkerProcess(tmp_path / f"worker-{len(workers)}.log")
+    worker.start()
+    workers.append(worker)
+    return worker
+
+
+def sweep_until_all_processed(timeout: float) -> bool:
+    def done() -> bool:
+        pipeline.sweep()
+        return not Frame.objects.exists()
+
+    return bool(wait_for(done, timeout=timeout, interval=1.0))
+
+
+def test_sigkilled_workers_lose_no_frame_and_make_exactly_one_alert(scene, workers, tmp_path, settings):
+    # The sweep (Celery beat's job) runs here, in the test process.
+    settings.FRAME_STALE_SECONDS, settings.FRAME_MAX_ATTEMPTS = 5, 10
+    worker = start_worker(workers, tmp_path)
+    ids = []
+    for jpeg in scene["frames"]:
+        response = push(scene["token"], jpeg)
+        assert response.status_code == 202, response.content
+        ids.append(response.json()["frame_id"])
+    kills = interrupted = 0
+    for _ in range(5):
+        busy = wait_for(lambda: Frame.objects.filter(status=Frame.Status.PROCESSING).exists(), 120, 0.01)
+        if not busy:
+            break
+        worker.kill(signal.SIGKILL)
+        kills += 1
+        interrupted += Frame.objects.filter(status=Frame.Status.PROCESSING).exists()
+        # The sweep takes a claim back once it is older than the hard time limit; rather than wait
+        # that long, the dead worker's claim is aged by as much.
+        Frame.objects.filter(status=Frame.Status.PROCESSING).update(
+            claimed_at=F("claimed_at") - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
+        )
+        FAULTS["worker SIGKILL mid-job"] += 1
+        worker = start_worker(workers, tmp_path)
+    assert interrupted >= 1, (list(Frame.objects.values("id", "status", "attempts")), worker.output()[-1500:])
+    assert sweep_until_all_processed(timeout=240), (list(Frame.objects.values()), worker.output()[-3000:])
+    assert Alert.objects.count() == 1
+    alert = Alert.objects.get()
+    assert alert.subject_id == scene["subject"].pk
+    seen = list(Sighting.objects.filter(alert=alert).values_list("frame_id", flat=True))
+    assert len(seen) == len(set(seen)) >= 2 and set(seen) <= set(ids)
+    print(f"\nSIGKILLed {kills} workers ({interrupted} mid-job); {len(ids)} frames; 1 alert, {len(seen)} sightings")
+
+
+def test_a_database_outage_answers_503_writes_nothing_and_pushes_resume(scene, workers, tmp_path):
+    connection = connections["default"]
+    port = connection.settings_dict["PORT"]
+    connection.settings_dict["PORT"] = str(closed_port())
+    connection.close()
+    try:
+        for jpeg in scene["frames"][:3]:
+            assert_unavailable(push(scene["token"], jpeg))
+            FAULTS["PostgreSQL unreachable during a push"] += 1
+        health = Client().get("/healthz")
+        assert health.status_code == 503 and "database" in health.json()["failing"]
+    finally:
+        connection.settings_dict["PORT"] = port
+        connection.close()
+    assert not Frame.objects.exists() and frame_files() == []
+    start_worker(workers, tmp_path)
+    response = push(scene["token"], scene["frames"][0])  # the camera's retry, nobody touched anything
+    assert response.status_code == 202
+    assert wait_for(lambda: not Frame.objects.exists(), 120), workers[-1].output()[-3000:]
+
+
+def test_the_database_dying_in_the_middle_of_a_write_leaves_no_file(scene, monkeypatch):
+    def lost_connection(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(Frame, "save", lost_connection)
+    for jpeg in scene["frames"][:2]:
+        assert_unavailable(push(scene["token"], jpeg))
+        FAULTS["PostgreSQL lost mid-write"] += 1
+    monkeypatch.undo()
+    assert not Frame.objects.exists() and frame_files() == []
+
+
+def _point_broker_at(url: str) -> None:
+    from kombu import pools
+
+    celery_app.conf.broker_url = url
+    pools.reset()  # kombu's process-wide connection and producer pools, keyed by connection
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def test_a_broker_outage_loses_no_frame_and_work_resumes_by_itself(scene, workers, tmp_path, settings):
+    """The frame API does not need Redis to accept a frame: it is stored (row and file) as pending,
+    and the sweep (Celery beat) queues it once the broker is back."""
+    settings.FRAME_STALE_SECONDS = 1
+    broker = celery_app.conf.broker_url
+    _point_broker_at(f"redis://127.0.0.1:{closed_port()}/0")
+    try:
+        for jpeg in scene["frames"][:3]:
+            assert push(scene["token"], jpeg).status_code == 202
+            FAULTS["Redis broker unreachable during a push"] += 1
+        assert Client().get("/healthz").json()["checks"]["job_queue"]["ok"] is False
+    finally:
+        _point_broker_at(broker)
+    pending = list(Frame.objects.all())
+    assert [f.status for f in pending] == [Frame.Status.PENDING] * 3  # whole: each row has its file
+    assert sorted(p.name for p in frame_files()) == sorted(Path(str(f.image.name)).name for f in pending)
+    start_worker(workers, tmp_path)
+    assert sweep_until_all_processed(timeout=180), workers[-1].output()[-3000:]
+    assert wait_for(lambda: frame_files() == [], 10)  # the file goes just after the row
+
+
+@pytest.mark.asyncio
+async def test_a_burst_of_socket_disconnects_loses_no_alert(transactional_db, cast):
+    camera, _ = await sync_to_async(create_camera)("Saigon Bank", "District 1", "Lobby")
+    subjects = [await sync_to_async(make_subject)(f"Person {i}") for i in range(20)]
+    cookie = await sync_to_async(_cookie)(cast["alice"])
+    raised: list[int] = []
+
+    async def produce() -> None:
+        for subject in subjects:
+            alert = await sync_to_async(make_alert)(camera, subject, with_images=False)
+            raised.append(alert.pk)
+            await asyncio.sleep(random.uniform(0, 0.05))
+
+    producer = asyncio.create_task(produce())
+    seen: set[int] = set()
+    last_event_id = 0
+    drops = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 90
+    while loop.time() < deadline and not (producer.done() and seen >= set(raised)):
+        socket_ = WebsocketCommunicator(
+            application,
+            f"/ws/alerts/?last_event_id={last_event_id}",
+            headers=[(b"origin", b"http://127.0.0.1"), (b"cookie", cookie)],
+        )
+        connected, _ = await socket_.connect()
+        assert connected
+        cut_off = False
+        for _ in range(random.randint(1, 4)):
+            try:
+                message = await socket_.receive_json_from(timeout=1)
+            except TimeoutError:
+                cut_off = True  # the communicator cancels the consumer: a connection lost without a goodbye
+                break
+            if message.get("type") == "alert.created":
+                seen.add(message["alert"]["id"])
+            last_event_id = max(last_event_id, message.get("event_id", 0))
+        if not cut_off:
+            await socket_.disconnect(timeout=10)  # dropped mid-burst, with events possibly in flight
+        drops += 1
+    await producer
+    FAULTS["socket dropped mid-burst"] += drops
+    assert seen == set(raised), f"missed {sorted(set(raised) - seen)} after {drops} disconnects"
+    await sync_to_async(connections.close_all)()
+
+
+def _cookie(user: Any) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def test_zz_report_the_faults_injected():
+    print(f"\nfaults injected: {sum(FAULTS.values())} {dict(FAULTS)}")
