@@ -1,0 +1,309 @@
+"""The access matrix: every URL pattern of the project's own resolver, every socket route and the
+media path, against every role, with the expected answer written down below.
+
+It fails when a route has no entry in MATRIX (the message names it): a new route must say who
+may use it. "Allowed" means the request got past the access checks (2xx, a redirect elsewhere
+than a sign-in page, or a 400/405/409 about the request itself); "refused" means 401, 403, 404
+or a redirect to a sign-in page. For list endpoints, allowed means the object is in the list and
+refused that it is not. Objects are chosen so that scope matters: the alert is at Saigon Bank's
+District 3 branch (bob only has District 1), charlie works for another bank, the police see
+only escalated alerts of their jurisdiction.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import User
+from alerts.models import Alert, Frame
+from alerts.review import review_alert
+from bankwatch.routing import websocket_urlpatterns
+from cameras.services import create_camera
+from cases.actions import open_case
+from cases.models import Case, CaseNote
+from enrollment.models import FaceTemplate, ReferencePhoto
+from tests.factories import make_alert, make_sighting, make_subject, random_embedding
+
+ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey"]
+USERS = frozenset(ROLES) - {"anonymous"}
+ANY = None  # public, or a sign-in/out step: only "no server error" is checked
+SIGN_IN_PAGES = ("/login/", "/admin/login/", "/account/two-factor/")
+
+
+@dataclass(frozen=True)
+class Entry:
+    allowed: frozenset[str] | None
+    method: str = "GET"
+    kwargs: Callable[[dict[str, Any]], dict[str, Any]] = lambda w: {}
+    listed: Callable[[dict[str, Any]], int] | None = None  # a JSON list whose "results" must (not) hold this id
+    body: Callable[[dict[str, Any], User | None], dict[str, Any]] = lambda w, user: {}  # a valid one
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+def alert_kwargs(w: dict[str, Any]) -> dict[str, Any]:
+    return {"alert_id": w["alert"].pk}
+
+
+def case_kwargs(w: dict[str, Any]) -> dict[str, Any]:
+    return {"case_id": w["case"].pk}
+
+
+def api_case_kwargs(w: dict[str, Any]) -> dict[str, Any]:
+    return {"case_id": w["api_case"].pk}
+
+
+def next_review(w: dict[str, Any], user: User | None) -> dict[str, Any]:
+    """A review step that is valid for the alert as it is now."""
+    alert = Alert.objects.get(pk=w["alert"].pk)
+    action = {"new": "start_review", "in_review": "confirm"}.get(alert.status, "dismiss")
+    return {"action": action, "reason": "other", "version": alert.version}
+
+
+def closing(case_key: str) -> Callable[[dict[str, Any], User | None], dict[str, Any]]:
+    return lambda w, user: {"outcome": "arrested", "version": Alert.objects.get(pk=w[case_key].alert_id).version}
+
+
+def other_language(w: dict[str, Any], user: User | None) -> dict[str, Any]:
+    return {"language": "vi" if user is not None and user.language == "en" else "en"}
+
+
+NOTE = lambda w, user: {"text": "seen again at noon"}  # noqa: E731
+
+
+MATRIX: dict[str, Entry] = {
+    "": Entry(ANY),
+    "healthz": Entry(ANY),
+    "login/": Entry(ANY),
+    "logout/": Entry(ANY, "POST"),
+    "i18n/setlang/": Entry(ANY, "POST"),
+    "account/two-factor/": Entry(USERS),
+    "account/language": Entry(USERS, "POST", body=other_language),
+    "dashboard/": Entry(USERS),
+    "alerts/<int:alert_id>/": Entry(roles("alice", "audrey"), kwargs=alert_kwargs),
+    "alerts/<int:alert_id>/review": Entry(roles("alice"), "POST", alert_kwargs, body=next_review),
+    "alerts/<int:alert_id>/image/<str:kind>": Entry(
+        roles("alice", "audrey"), kwargs=lambda w: {**alert_kwargs(w), "kind": "probe"}
+    ),
+    "alerts/<int:alert_id>/sightings/<int:sighting_id>/<str:kind>": Entry(
+        roles("alice", "audrey"), kwargs=lambda w: {**alert_kwargs(w), "sighting_id": w["sighting"].pk, "kind": "face"}
+    ),
+    "alerts/<int:alert_id>/reference/<int:photo_id>": Entry(
+        roles("alice", "audrey"), kwargs=lambda w: {**alert_kwargs(w), "photo_id": w["photo"].pk}
+    ),
+    "alerts/<int:alert_id>/open-case": Entry(
+        roles("paula"),
+        "POST",
+        lambda w: {"alert_id": w["escalated"].pk},
+        body=lambda w, u: {"version": w["escalated"].version},
+    ),
+    "police/": Entry(roles("paula", "audrey")),
+    "cases/<int:case_id>/": Entry(roles("paula", "audrey"), kwargs=case_kwargs),
+    "cases/<int:case_id>/notes": Entry(roles("paula"), "POST", case_kwargs, body=NOTE),
+    "cases/<int:case_id>/close": Entry(roles("paula"), "POST", case_kwargs, body=closing("case")),
+    "cases/<int:case_id>/export": Entry(roles("paula"), kwargs=case_kwargs),
+    "audit/": Entry(roles("audrey")),
+    "api/v1/alerts/": Entry(roles("alice", "audrey"), listed=lambda w: w["alert"].pk),
+    "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "audrey"), kwargs=alert_kwargs),
+    "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice"), "POST", alert_kwargs, body=next_review),
+    "api/v1/frames": Entry(roles(), "POST"),  # cameras only, by token: no signed-in person
+    "api/v1/cases/": Entry(roles("paula", "audrey"), listed=lambda w: w["case"].pk),
+    "api/v1/cases/<int:case_id>/": Entry(roles("paula", "audrey"), kwargs=api_case_kwargs),
+    "api/v1/cases/<int:case_id>/notes": Entry(roles("paula"), "POST", api_case_kwargs, body=NOTE),
+    "api/v1/cases/<int:case_id>/close": Entry(roles("paula"), "POST", api_case_kwargs, body=closing("api_case")),
+    "api/v1/cases/<int:case_id>/export": Entry(roles("paula"), kwargs=api_case_kwargs),
+    "api/v1/photos/<int:pk>/<str:kind>": Entry(roles("carol"), kwargs=lambda w: {"pk": w["photo"].pk, "kind": "image"}),
+    "api/v1/^watchlists/$": Entry(roles("carol")),
+    "api/v1/^watchlists/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["subject"].watchlist_id}),
+    "api/v1/^subjects/$": Entry(roles("carol")),
+    "api/v1/^subjects/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["subject"].pk}),
+    "api/v1/^subjects/(?P<pk>[^/.]+)/photos/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["subject"].pk}),
+    "api/v1/^photos/$": Entry(roles("carol")),
+    "api/v1/^photos/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["photo"].pk}),
+    # The API's description holds no data (tests/test_watchlist_api.py reads it signed out).
+    "api/schema/": Entry(frozenset(ROLES)),
+    "api/docs/": Entry(frozenset(ROLES)),
+}
+# The admin site guards itself (staff only, and curators need their second factor); every one of its
+# routes is checked for the roles that are not staff. Its sign-in and sign-out pages are public.
+ADMIN_PUBLIC = {"admin/login/", "admin/logout/"}
+ADMIN_STAFF = roles("carol")
+SESSION_ENDING = {"logout/", "admin/logout/"}
+SOCKETS = {"ws/alerts/": roles("alice", "bob", "charlie", "paula")}  # each receives only their own scope
+
+
+def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            found.append((prefix + str(pattern.pattern), pattern))
+    return found
+
+
+def concrete(route: str, kwargs: dict[str, Any]) -> str:
+    """A real path for a route: its converters filled from kwargs, anything else with 1."""
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(kwargs.get(m.group(1), 1)), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs.get(m.group(1), 1)), path)
+    path = path.replace("^", "").replace("$", "").replace("\\", "")
+    return "/" + path
+
+
+@pytest.fixture
+def world(cast, settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    camera, _ = create_camera("Saigon Bank", "District 3", "Door")
+    subject = make_subject("Le Van Wanted")
+    photo = ReferencePhoto(subject=subject, status=ReferencePhoto.Status.ACCEPTED)
+    photo.image.save("ref.jpg", ContentFile(b"\xff\xd8reference"), save=False)
+    photo.save()
+    FaceTemplate.objects.create(
+        photo=photo, subject=subject, model_id="SFace+yunet", embedding=random_embedding(3).tobytes()
+    )
+    alert = make_alert(camera, subject)
+    sighting = make_sighting(alert)
+    alice = cast["alice"]
+
+    def escalated(name: str) -> Alert:
+        other = make_alert(camera, make_subject(name))
+        other = review_alert(other, alice, "confirm", version=other.version)
+        return review_alert(other, alice, "escalate", version=other.version)
+
+    cases = []
+    for name in ("Case subject", "API case subject"):
+        with_case = escalated(name)
+        cases.append(open_case(with_case, cast["paula"], version=with_case.version))
+    return {
+        "alert": alert,
+        "sighting": sighting,
+        "photo": photo,
+        "subject": subject,
+        "escalated": escalated("Open-case subject"),
+        "case": cases[0],
+        "api_case": cases[1],
+    }
+
+
+def clients(cast: dict[str, User], only: str = "") -> dict[str, Client]:
+    result = {"anonymous": Client()}
+    for name in USERS if not only else USERS & {only}:
+        result[name] = Client()
+        result[name].force_login(cast[name])  # conftest also verifies the second factor
+    return result
+
+
+def state() -> tuple[Any, ...]:
+    """What a write could change; a refused write must leave it as it was."""
+    return (
+        list(Alert.objects.order_by("id").values_list("id", "status", "version")),
+        list(Case.objects.order_by("id").values_list("id", "status")),
+        CaseNote.objects.count(),
+        Frame.objects.count(),
+        list(User.objects.order_by("id").values_list("id", "language")),
+    )
+
+
+def outcome(response: Any, entry: Entry, world: dict[str, Any], changed: bool) -> str:
+    status = response.status_code
+    assert status < 500, f"server error {status}"
+    location = response.get("Location", "")
+    if status in (401, 403, 404) or (status in (301, 302) and location.startswith(SIGN_IN_PAGES)):
+        return "refused"
+    if entry.method == "POST":  # a page may answer a refused write with its form and an error
+        return "allowed" if changed else "refused"
+    if entry.listed is not None and status == 200:
+        ids = [item.get("id") for item in response.json().get("results", [])]
+        return "allowed" if entry.listed(world) in ids else "refused"
+    return "allowed"
+
+
+def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
+    routes = walk(get_resolver().url_patterns)
+    missing = [route for route, _ in routes if route not in MATRIX and not route.startswith("admin/")]
+    assert not missing, "routes with no entry in tests/test_access_matrix.py MATRIX: " + ", ".join(missing)
+    stale = set(MATRIX) - {route for route, _ in routes}
+    assert not stale, f"MATRIX entries for routes that no longer exist: {sorted(stale)}"
+
+    users = clients(cast)
+    wrong: list[str] = []
+    checked = 0
+    for route, _ in routes:
+        if route.startswith("admin/"):
+            entry = Entry(ANY if route in ADMIN_PUBLIC else ADMIN_STAFF, "POST" if route == "admin/logout/" else "GET")
+        else:
+            entry = MATRIX[route]
+        path = concrete(route, entry.kwargs(world))
+        for role in ROLES:
+            if route.startswith("admin/") and route != "admin/" and role in ADMIN_STAFF:
+                continue  # which admin pages a curator may open is the admin's own permission table
+            # Signing out would end the shared session of every later check: use a throwaway one.
+            client = clients(cast, only=role)[role] if route in SESSION_ENDING else users[role]
+            before = state() if entry.method == "POST" else None
+            if entry.method == "POST":
+                body = entry.body(world, cast.get(role))
+                if route.startswith("api/"):
+                    response = client.post(path, json.dumps(body), content_type="application/json")
+                else:
+                    response = client.post(path, body)
+            else:
+                response = client.get(path)
+            checked += 1
+            got = outcome(response, entry, world, changed=before is not None and state() != before)
+            if entry.allowed is not ANY:
+                expected = "allowed" if role in entry.allowed else "refused"
+                if got != expected:
+                    wrong.append(
+                        f"{entry.method} {path} ({route}) as {role}: {got} ({response.status_code}), expected {expected}"
+                    )
+    print(f"\naccess matrix: {len(routes)} routes, {checked} route x role checks")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_every_socket_route_admits_only_the_roles_with_a_feed(cast):
+    from bankwatch.asgi import application
+
+    routes = [str(pattern.pattern) for pattern in websocket_urlpatterns]
+    missing = [route for route in routes if route not in SOCKETS]
+    assert not missing, f"socket routes with no entry in SOCKETS: {missing}"
+    wrong = []
+    for route in routes:
+        for role in ROLES:
+            headers = [(b"origin", b"http://127.0.0.1")]
+            if role != "anonymous":
+                headers.append((b"cookie", await database_sync_to_async(_cookie)(cast[role])))
+            socket = WebsocketCommunicator(application, "/" + route, headers=headers)
+            connected, _ = await socket.connect()
+            await socket.disconnect()
+            if connected != (role in SOCKETS[route]):
+                wrong.append(f"{route} as {role}: {'accepted' if connected else 'refused'}")
+    assert not wrong, wrong
+
+
+def _cookie(user: User) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def test_nothing_is_served_under_the_media_url_not_even_to_its_owner(world, cast):
+    """Biometric files go out only through the scope-checked views above, never as public media."""
+    names = [world["alert"].probe_crop.name, world["sighting"].face_crop.name, world["photo"].image.name]
+    users = clients(cast)
+    for name in [*names, "", "alerts/", "../db.sqlite3"]:
+        for role in ROLES:
+            response = users[role].get(settings.MEDIA_URL + name)
+            assert response.status_code == 404, (name, role, response.status_code)
