@@ -1,5 +1,6 @@
 """`manage.py check --deploy` is clean under production settings, and HTTPS is enforced there."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -48,3 +49,22 @@ def test_production_redirects_plain_http_to_https_but_lets_health_probes_through
     secure = Client().get("/login/", secure=True)
     assert secure.status_code == 200
     assert secure["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_production_media_live_in_a_private_bucket_behind_short_lived_signed_urls(tmp_path):
+    code = "import json; from django.conf import settings; print(json.dumps(settings.STORAGES['default']))"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=settings.BASE_DIR,
+        env=production_env(str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    storage = json.loads(result.stdout.strip().splitlines()[-1])
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = storage["OPTIONS"]
+    assert options["bucket_name"] == "bankwatch-evidence"
+    assert options["default_acl"] == "private" and options["querystring_auth"] is True
+    assert 0 < options["querystring_expire"] <= 300
