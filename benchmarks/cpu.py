@@ -61,10 +61,10 @@ def run_together(part: str, args: dict[str, Any], on: Sequence[int], timeout: fl
     return [result(p, timeout) for p in processes]
 
 
-def memory_mb() -> dict[str, float]:
-    """Resident memory of this process now and at its peak (Linux /proc)."""
+def memory_mb(pid: int | str = "self") -> dict[str, float]:
+    """Resident memory of a process (this one by default) now and at its peak (Linux /proc)."""
     fields = {}
-    with open("/proc/self/status") as status:
+    with open(f"/proc/{pid}/status") as status:
         for line in status:
             key, _, value = line.partition(":")
             if key in ("VmRSS", "VmHWM"):

@@ -8,6 +8,7 @@ subscribed client. A throw-away PostgreSQL database and media folder; the Redis
 database given is purged first.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -36,6 +37,32 @@ def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+def _listener(group: str) -> Any:
+    """bench_pipeline's channel-layer client, made to survive Redis read time-outs.
+
+    channels_redis waits for messages with a blocking pop that can outlast the socket's read
+    time-out while nothing is sent; the client just asks again.
+    """
+    from redis.exceptions import RedisError
+
+    from alerts.management.commands.bench_pipeline import EventListener
+
+    class Listener(EventListener):
+        async def _receive(self, channel: str) -> None:
+            while True:
+                try:
+                    message = await self.layer.receive(channel)
+                except (RedisError, TimeoutError):
+                    continue
+                self.received.put((time.perf_counter(), message))
+
+        def close(self) -> None:
+            with contextlib.suppress(Exception):
+                super().close()
+
+    return Listener(group)
+
+
 def _more_than(rows: Any, count: int) -> bool:
     return bool(rows.count() > count)
 
@@ -48,7 +75,7 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
     from django.test.utils import override_settings
 
     from accounts.scope import bank_group
-    from alerts.management.commands.bench_pipeline import LISTED_ENROLL, LISTED_FRAMES, EventListener
+    from alerts.management.commands.bench_pipeline import LISTED_ENROLL, LISTED_FRAMES
     from alerts.models import Frame, PendingMatch
     from alerts.samples import compose, load
     from bankwatch.celery import app
@@ -93,7 +120,7 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
                 180,
                 "the worker to enroll the watchlist",
             )
-            listener = EventListener(bank_group(camera.branch.bank_id))
+            listener = _listener(bank_group(camera.branch.bank_id))
             client = Client()
             first, second = (encode_jpeg(compose([load(folder / name)])) for name in LISTED_FRAMES)
 
@@ -117,7 +144,9 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
             finally:
                 listener.close()
         samples = sorted(samples[1:])  # the first pair warms the worker's sessions up
+        memory = {f"worker_{key}": value for key, value in cpu.memory_mb(worker.pid).items()}
         return {
+            **memory,
             "n": len(samples),
             "p50": round(statistics.median(samples), 1),
             "p95": round(float(np.percentile(samples, 95)), 1),

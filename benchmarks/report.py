@@ -51,7 +51,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"Load average (1 min) at start {loads[0]}, at end {loads[1]}"
         + (" — **a busy machine: other jobs shared these cores, so times are inflated and noisy**" if busy else "")
         + (" — **quick run (tiny sizes), not for quoting**" if results.get("quick") else "")
-        + ".",
+        + "."
+        + (f" Note: {machine['note']}." if machine.get("note") else ""),
         "",
         "![benchmarks](benchmarks.png)",
     ]
@@ -187,6 +188,9 @@ def _identification(results: dict[str, Any]) -> list[str]:
         "## Identification side by side (same photos, same core)",
         "",
         f"Watchlist of 7 people, {first['probes']} probe photos (full-size JPEGs read from disk, up to 4600 px).",
+        "CPU time is the per-core comparison: each approach ran in a process pinned to one core, but",
+        "DeepFace's ONNX Runtime session starts a thread per core and ONNX Runtime places its threads",
+        "itself, so `DeepFace.find` also used the other core (its CPU time exceeds its wall time).",
         "",
         "| approach | s / probe (wall) | CPU s / probe | p95 ms | right | wrong | BankWatch faster by (wall / CPU) "
         "| threshold | gallery build s |",
@@ -220,7 +224,8 @@ def _search(results: dict[str, Any]) -> list[str]:
     for size, row in search["sizes"].items():
         h = row.get("hnsw")
         hnsw_cells = (
-            f"{_fmt(h['p50_ms'], 2)} / {_fmt(h['p95_ms'], 2)} | {_fmt(h['recall'], 3)} | {_fmt(h['build_s'])}"
+            f"{_fmt(h['p50_ms'], 2)} / {_fmt(h['p95_ms'], 2)} | {_fmt(h['recall'], 3)} | "
+            f"{_fmt(h['build_s']) if h['build_s'] is not None else 'cached'}"
             if h
             else "not built here (see below) | – | –"
         )
@@ -257,6 +262,9 @@ def _production(results: dict[str, Any]) -> list[str]:
         f"PostgreSQL, Redis (broker and channel layer), one Celery worker process (`--pool=solo`) pinned to its "
         f"own core; the POST goes through Django's test client in the bench process (`benchmarks/latency.py`): "
         f"p50 {_fmt(found['p50'])} ms, p95 {_fmt(found['p95'])} ms, max {_fmt(found['max'])} ms ({found['n']} alerts).",
+        "",
+        f"Memory of the Celery worker process after the run: {_fmt(found.get('worker_rss_mb'), 0)} MB resident, "
+        f"peak {_fmt(found.get('worker_peak_rss_mb'), 0)} MB.",
     ]
 
 
