@@ -8,12 +8,14 @@ file is a no-op) rather than bytes nothing points at any more.
 1. Dismissed alerts: after RETENTION_DISMISSED_ALERT_DAYS their crops, frames and probe
    embedding go; the row (who decided what, when) stays for the audit trail.
 2. Frames: a frame is recognised and deleted at once (alerts.pipeline); this is the safety
-   net. Images of finished frames, frames still unprocessed after RETENTION_FRAME_MAX_HOURS,
-   and files under frames/ that no row points at (a process died between saving the file and
-   the row) are deleted.
+   net. Images of finished frames and frames still unprocessed after RETENTION_FRAME_MAX_HOURS
+   are deleted.
 3. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
+4. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
+   that no row points at, older than RETENTION_ORPHAN_GRACE_SECONDS: a process died between
+   saving the file and committing its row.
 """
 
 import logging
@@ -22,7 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
@@ -80,27 +82,45 @@ def purge_frames(now: datetime) -> dict[str, int]:
         _delete_files(frame.image)
         Frame.objects.filter(pk=frame.pk).delete()
         dropped += 1
-    orphans = _purge_orphan_frame_files(now)
-    if cleared or dropped or orphans:
-        record("retention.frames_purged", actor_label=ACTOR, cleared=cleared, stale=dropped, orphans=orphans)
-    return {"frame_images_cleared": cleared, "stale_frames_dropped": dropped, "orphan_frame_files": orphans}
+    if cleared or dropped:
+        record("retention.frames_purged", actor_label=ACTOR, cleared=cleared, stale=dropped)
+    return {"frame_images_cleared": cleared, "stale_frames_dropped": dropped}
 
 
-def _purge_orphan_frame_files(now: datetime) -> int:
-    folder = str(Frame._meta.get_field("image").upload_to).rstrip("/")  # type: ignore[union-attr]
-    try:
-        _, names = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return 0
-    # A file this young may belong to a frame whose row is being written right now.
+# Every file field whose bytes are biometric: a file in one of their folders that no row points
+# at was left by a process that died between saving it and committing its row.
+BIOMETRIC_FILES = [
+    (Frame, "image"),
+    (Alert, "probe_crop"),
+    (Alert, "evidence_frame"),
+    (Sighting, "face_crop"),
+    (Sighting, "frame_image"),
+    (ReferencePhoto, "image"),
+    (ReferencePhoto, "face_crop"),
+]
+
+
+def _purge_orphan_files(now: datetime) -> int:
+    folders: dict[str, list[tuple[type[Model], str]]] = {}
+    for model, field in BIOMETRIC_FILES:
+        folder = str(model._meta.get_field(field).upload_to).rstrip("/")  # type: ignore[union-attr]
+        folders.setdefault(folder, []).append((model, field))
+    # A file this young may belong to a row being written right now.
     young = now - timedelta(seconds=settings.RETENTION_ORPHAN_GRACE_SECONDS)
-    paths = {f"{folder}/{name}" for name in names}
-    known = set(Frame.objects.filter(image__in=paths).values_list("image", flat=True))
     deleted = 0
-    for path in sorted(paths - known):
-        if default_storage.get_modified_time(path) < young:
-            default_storage.delete(path)
-            deleted += 1
+    for folder, fields in folders.items():
+        try:
+            _, names = default_storage.listdir(folder)
+        except FileNotFoundError:
+            continue
+        paths = {f"{folder}/{name}" for name in names}
+        known: set[str] = set()
+        for model, field in fields:
+            known |= set(model._default_manager.filter(**{f"{field}__in": paths}).values_list(field, flat=True))
+        for path in sorted(paths - known):
+            if default_storage.get_modified_time(path) < young:
+                default_storage.delete(path)
+                deleted += 1
     return deleted
 
 
@@ -140,5 +160,8 @@ def run_all(now: datetime | None = None) -> dict[str, int]:
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
     }
+    result["orphan_files"] = orphans = _purge_orphan_files(now)
+    if orphans:
+        record("retention.orphan_files_purged", actor_label=ACTOR, files=orphans)
     logger.info("retention: %s", result)
     return result

@@ -108,10 +108,27 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
         "dismissed_alerts_purged": 0,
         "frame_images_cleared": 2,
         "stale_frames_dropped": 1,
-        "orphan_frame_files": 1,
+        "orphan_files": 1,
         "expired_subjects_purged": 0,
     }
-    assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1, "orphans": 1}
+    assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1}
+    assert AuditEntry.objects.get(action="retention.orphan_files_purged").detail == {"files": 1}
+
+
+def test_files_no_row_points_at_are_deleted_from_every_biometric_folder(camera_with_token, settings):
+    settings.RETENTION_ORPHAN_GRACE_SECONDS = 600
+    camera, _ = camera_with_token
+    alert = make_alert(camera, make_subject())
+    kept = stored_names(alert)
+    folders = ["alerts/crops", "alerts/frames", "enrollment/photos", "enrollment/crops"]
+    orphans = [default_storage.save(f"{folder}/left.jpg", ContentFile(b"a process died here")) for folder in folders]
+    for name in kept + orphans:
+        _age_file(name, 3600)
+
+    assert run_all()["orphan_files"] == len(orphans)
+
+    assert not any(default_storage.exists(name) for name in orphans)
+    assert all(default_storage.exists(name) for name in kept)
 
 
 def _enrolled(subject: Subject) -> ReferencePhoto:
@@ -170,7 +187,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
         "dismissed_alerts_purged",
         "frame_images_cleared",
         "stale_frames_dropped",
-        "orphan_frame_files",
+        "orphan_files",
         "expired_subjects_purged",
     }
 
