@@ -13,7 +13,8 @@ file is a no-op) rather than bytes nothing points at any more.
 3. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
-4. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
+4. Bulk imports: the CSV and zip of photos of a finished import go RETENTION_IMPORT_DAYS after it.
+5. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
    that no row points at, older than RETENTION_ORPHAN_GRACE_SECONDS: a process died between
    saving the file and committing its row.
 """
@@ -30,7 +31,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, Frame, Sighting
 from audit.log import record
-from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ReferencePhoto, Subject
+from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 
 logger = logging.getLogger(__name__)
 ACTOR = "retention"
@@ -97,6 +98,8 @@ BIOMETRIC_FILES = [
     (Sighting, "frame_image"),
     (ReferencePhoto, "image"),
     (ReferencePhoto, "face_crop"),
+    (ImportJob, "zip_file"),
+    (ImportJob, "csv_file"),
 ]
 
 
@@ -153,12 +156,27 @@ def purge_expired_subjects(now: datetime) -> int:
     return purged
 
 
+def purge_finished_imports(now: datetime) -> int:
+    """A bulk import's zip holds every photo it enrolled: it must not outlive the subjects' expiry."""
+    cutoff = now - timedelta(days=settings.RETENTION_IMPORT_DAYS)
+    jobs = ImportJob.objects.filter(status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED], finished_at__lt=cutoff)
+    purged = 0
+    for job in jobs.exclude(zip_file="", csv_file="").iterator():
+        files = _delete_files(job.zip_file, job.csv_file)
+        with transaction.atomic():
+            ImportJob.objects.filter(pk=job.pk).update(zip_file="", csv_file="")
+            record("retention.import_files_purged", job, actor_label=ACTOR, files=files)
+        purged += 1
+    return purged
+
+
 def run_all(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     result = {
         "dismissed_alerts_purged": purge_dismissed_alerts(now),
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
+        "imports_purged": purge_finished_imports(now),
     }
     result["orphan_files"] = orphans = _purge_orphan_files(now)
     if orphans:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from alerts.models import Alert, Frame
 from alerts.review import review_alert
 from audit.models import AuditEntry
-from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ReferencePhoto, Subject
+from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 from retention import scheduler
 from retention.jobs import run_all
 from tests.factories import make_alert, make_sighting, make_subject, random_embedding
@@ -110,6 +110,7 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
         "stale_frames_dropped": 1,
         "orphan_files": 1,
         "expired_subjects_purged": 0,
+        "imports_purged": 0,
     }
     assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1}
     assert AuditEntry.objects.get(action="retention.orphan_files_purged").detail == {"files": 1}
@@ -180,6 +181,27 @@ def test_an_expired_subject_is_kept_for_the_configured_days(db, settings):
     assert not on_disk(photo.image)
 
 
+def test_a_finished_imports_zip_of_photos_is_deleted_after_a_day(db, settings):
+    settings.RETENTION_IMPORT_DAYS = 1
+    listing = make_subject().watchlist
+    jobs = []
+    for status in (ImportJob.Status.DONE, ImportJob.Status.RUNNING):
+        job = ImportJob(watchlist=listing, status=status, finished_at=timezone.now())
+        job.csv_file.save("s.csv", ContentFile(b"full_name\nA"), save=False)
+        job.zip_file.save("p.zip", ContentFile(b"PK\x03\x04photos"), save=False)
+        job.save()
+        jobs.append(job)
+    done, running = jobs
+
+    assert run_all()["imports_purged"] == 0 and on_disk(done.zip_file)
+    assert run_all(timezone.now() + 2 * DAY)["imports_purged"] == 1
+
+    assert not on_disk(done.zip_file) and not on_disk(done.csv_file)
+    assert ImportJob.objects.get(pk=done.pk).zip_file == ""
+    assert on_disk(running.zip_file) and on_disk(running.csv_file)
+    assert AuditEntry.objects.filter(action="retention.import_files_purged", object_id=str(done.pk)).exists()
+
+
 def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
     call_command("run_retention")
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -189,6 +211,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
         "stale_frames_dropped",
         "orphan_files",
         "expired_subjects_purged",
+        "imports_purged",
     }
 
 
