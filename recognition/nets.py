@@ -110,7 +110,14 @@ class SFaceNet:
             import openvino
 
             core = openvino.Core()
-            options = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
+            # OpenVINO pins its inference threads to cores by default: two worker processes then
+            # share one core (measured: 110 frames/s together instead of twice one). The OS places them.
+            options = {
+                "INFERENCE_NUM_THREADS": threads,
+                "NUM_STREAMS": 1,
+                "PERFORMANCE_HINT": "LATENCY",
+                "ENABLE_CPU_PINNING": False,
+            }
             self._compiled = core.compile_model(core.read_model(model=model.SerializeToString()), "CPU", options)
             self._requests = threading.local()
             self.precision = self._compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
