@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: a database outage answers 503 with Retry-After, never a 500."""
-    if isinstance(exc, DatabaseError):
+    # django.db.Error, not only DatabaseError: a connection the server dropped raises InterfaceError.
+    if isinstance(exc, DatabaseError | InterfaceError):
         return Response({"error": "service unavailable, retry shortly"}, status=503, headers={"Retry-After": "5"})
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:

@@ -2,9 +2,10 @@
 
 1. A Celery worker is SIGKILLed in the middle of a job, again and again: every frame is still
    processed (the sweep re-queues what the dead worker held) and the person makes exactly one alert.
-2. PostgreSQL becomes unreachable (the connection is pointed at a closed port: the shared server
-   is never stopped) or dies in the middle of a write while a camera pushes: 503 with Retry-After,
-   no row and no file left; once it is back the same camera's next push goes through and is processed.
+2. PostgreSQL goes down (a TCP relay in front of it is cut, for this process and the worker: the
+   shared server is never stopped) or dies in the middle of a write while a camera pushes: 503 with
+   Retry-After, no row and no file left; once it is back, pushes go through and the same worker
+   processes them, nobody having touched anything.
 3. The broker (Redis) becomes unreachable while a camera pushes: frames are still accepted, each
    stored whole (row and file) as pending; when the broker is back the sweep queues them and
    they are processed, with no hand on it.
@@ -15,9 +16,11 @@ FAULTS counts the faults injected; the totals are printed at the end (`-s`).
 """
 
 import asyncio
+import contextlib
 import random
 import signal
 import socket
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -29,7 +32,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import OperationalError, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.db.models import F
 from django.test import Client
 
@@ -62,6 +65,9 @@ def frame_files() -> list[Path]:
 
 
 def push(token: str, jpeg: bytes) -> Any:
+    # What Django's handler does at the start of every request in production (the test client leaves
+    # it out): a connection the server dropped is noticed and replaced.
+    close_old_connections()
     return Client().post(
         "/api/v1/frames", {"image": ContentFile(jpeg, name="f.jpg")}, HTTP_AUTHORIZATION=f"Camera {token}"
     )
@@ -158,30 +164,110 @@ def test_sigkilled_workers_lose_no_frame_and_make_exactly_one_alert(scene, worke
     )
 
 
-def test_a_database_outage_answers_503_writes_nothing_and_pushes_resume(scene, workers, tmp_path):
+class Link:
+    """A TCP relay in front of the machine's PostgreSQL. Cutting it is a database outage for every
+    process connected through it (this one and the worker), without stopping the shared server."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.pairs: list[socket.socket] = []
+        self.up = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            self.pairs += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.up = False
+        for end in self.pairs:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        self.pairs = []
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def database_link(transactional_db) -> Iterator[Link]:  # type: ignore[no-untyped-def]
+    database = settings.DATABASES["default"]
     connection = connections["default"]
-    port = connection.settings_dict["PORT"]
-    connection.settings_dict["PORT"] = str(closed_port())
+    original = database["HOST"], database["PORT"]
+    link = Link((database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432)))
+    for config in (database, connection.settings_dict):
+        config["HOST"], config["PORT"] = "127.0.0.1", str(link.port)
     connection.close()
-    try:
-        for jpeg in scene["frames"][:3]:
-            assert_unavailable(push(scene["token"], jpeg))
-            FAULTS["PostgreSQL unreachable during a push"] += 1
-        health = Client().get("/healthz")
-        assert health.status_code == 503 and "database" in health.json()["failing"]
-    finally:
-        connection.settings_dict["PORT"] = port
-        connection.close()
-    assert not Frame.objects.exists() and frame_files() == []
-    start_worker(workers, tmp_path)
-    response = push(scene["token"], scene["frames"][0])  # the camera's retry, nobody touched anything
-    assert response.status_code == 202
-    assert wait_for(lambda: not Frame.objects.exists(), 120), workers[-1].output()[-3000:]
+    yield link
+    link.restore()
+    for config in (database, connection.settings_dict):
+        config["HOST"], config["PORT"] = original
+    connection.close()
+    link.close()
 
 
-def test_the_database_dying_in_the_middle_of_a_write_leaves_no_file(scene, monkeypatch):
+def test_a_database_outage_answers_503_writes_nothing_and_work_resumes(scene, database_link, workers, tmp_path):
+    worker = start_worker(workers, tmp_path)  # connects through the link too (worker_env)
+    assert push(scene["token"], scene["frames"][0]).status_code == 202
+    assert wait_for(lambda: not Frame.objects.exists(), 120), worker.output()[-3000:]
+
+    database_link.cut()
+    for jpeg in scene["frames"][1:4]:
+        assert_unavailable(push(scene["token"], jpeg))
+        FAULTS["PostgreSQL down during a push"] += 1
+    health = Client().get("/healthz")
+    assert health.status_code == 503 and "database" in health.json()["failing"]
+    database_link.restore()
+
+    close_old_connections()
+    assert not Frame.objects.exists() and frame_files() == []  # nothing half-written
+    # The cameras retry; neither the web process nor the worker is touched, both reconnect by themselves.
+    for jpeg in scene["frames"][1:4]:
+        assert push(scene["token"], jpeg).status_code == 202
+    assert wait_for(lambda: not Frame.objects.exists(), 120), worker.output()[-3000:]
+    assert worker.process is not None and worker.process.poll() is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [OperationalError("server closed the connection unexpectedly"), InterfaceError("connection already closed")],
+    ids=["lost", "already-closed"],
+)
+def test_the_database_dying_in_the_middle_of_a_write_leaves_no_file(scene, monkeypatch, error):
     def lost_connection(*args: Any, **kwargs: Any) -> None:
-        raise OperationalError("server closed the connection unexpectedly")
+        raise error
 
     monkeypatch.setattr(Frame, "save", lost_connection)
     for jpeg in scene["frames"][:2]:
