@@ -9,7 +9,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: a database outage answers 503 with Retry-After, never a 500."""
-    # django.db.Error, not only DatabaseError: a connection the server dropped raises InterfaceError.
+    # InterfaceError is no DatabaseError, yet it is what a connection the server dropped raises.
     if isinstance(exc, DatabaseError | InterfaceError):
         return Response({"error": "service unavailable, retry shortly"}, status=503, headers={"Retry-After": "5"})
     response = drf_exception_handler(exc, context)
