@@ -26,15 +26,19 @@ def cores() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
-def start(part: str, args: dict[str, Any], core: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """Start `python -m benchmarks.child part args` pinned to `core`."""
+def start(
+    part: str, args: dict[str, Any], core: int | None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `python -m benchmarks.child part args` pinned to `core` (None: left to the OS, like a
+    Celery worker process)."""
+    allowed = set(cores()) if core is None else {core}
     return subprocess.Popen(
         [sys.executable, "-m", "benchmarks.child", part, json.dumps(args)],
         env={**os.environ, **ONE_THREAD, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: os.sched_setaffinity(0, {core}),  # noqa: PLW1509 - no threads in the parent yet
+        preexec_fn=lambda: os.sched_setaffinity(0, allowed),  # noqa: PLW1509 - no threads in the parent yet
     )
 
 
@@ -54,7 +58,9 @@ def run(part: str, args: dict[str, Any], core: int, timeout: float = 900, env: d
     return result(start(part, args, core, env), timeout)
 
 
-def run_together(part: str, args: dict[str, Any], on: Sequence[int], timeout: float = 900) -> list[dict[str, Any]]:
+def run_together(
+    part: str, args: dict[str, Any], on: Sequence[int | None], timeout: float = 900
+) -> list[dict[str, Any]]:
     """The same part in one process per core at once; each waits for a common start time."""
     at = time.time() + 60  # time for every child to import, migrate its scratch database, enroll and warm up
     processes = [start(part, {**args, "start_at": at}, core) for core in on]
