@@ -30,7 +30,8 @@ from alerts.models import Alert, Frame
 from audit.models import AuditEntry
 from cameras import signing
 from cases.models import Case
-from recognition.images import encode_jpeg
+from enrollment.models import ReferencePhoto
+from recognition.images import CAMERA_FORMATS, PHOTO_FORMATS, encode_jpeg
 from tests.factories import make_alert, make_subject
 
 FRAMES = "/api/v1/frames"
@@ -55,7 +56,7 @@ def _picture(fmt: str, size: tuple[int, int] = (48, 32)) -> bytes:
 
 
 JPEG, PNG = _picture("JPEG"), _picture("PNG")
-OTHER_FORMATS = [_picture(fmt) for fmt in ("GIF", "BMP", "TIFF", "WEBP", "ICO", "PPM")]
+OTHER_FORMATS = {fmt: _picture(fmt) for fmt in ("GIF", "BMP", "TIFF", "WEBP", "ICO", "PPM")}
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -88,7 +89,19 @@ def _not_a_datetime(text: str) -> bool:
 
 
 big = st.integers(min_value=MAX_PIXELS // 10, max_value=65_535)
-bad_images = st.one_of(
+
+
+def bad_images_for(accepted: tuple[str, ...]) -> st.SearchStrategy[bytes]:
+    """Malformed images, and real images of a type the endpoint does not take."""
+    wrong_types = [data for fmt, data in OTHER_FORMATS.items() if fmt not in accepted]
+    return st.one_of(
+        st.sampled_from(wrong_types),
+        st.sampled_from([b"%PDF-1.7\n", b"PK\x03\x04", b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"{}", b"\x00"]),
+        broken_images,
+    )
+
+
+broken_images = st.one_of(
     st.sampled_from([JPEG, PNG]).flatmap(lambda b: st.integers(0, len(b) - 16).map(lambda n: b[:n])),  # truncated
     st.tuples(st.integers(0, 50), st.integers(0, 255)).map(lambda t: _bad_crc_png(*t)),  # corrupt
     st.tuples(st.sampled_from([b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF89a", b""]), st.binary(max_size=300)).map(
@@ -96,10 +109,9 @@ bad_images = st.one_of(
     ),  # garbage behind a magic number
     st.tuples(big, big).filter(lambda wh: wh[0] * wh[1] > MAX_PIXELS).map(lambda wh: _huge_png(*wh)),
     st.tuples(big, big).filter(lambda wh: wh[0] * wh[1] > MAX_PIXELS).map(lambda wh: _huge_jpeg(*wh)),
-    st.sampled_from(OTHER_FORMATS),  # real images of the wrong type
-    st.sampled_from([b"%PDF-1.7\n", b"PK\x03\x04", b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"{}", b"\x00"]),
     st.integers(MAX_UPLOAD + 1, MAX_UPLOAD + 3000).map(lambda n: JPEG + b"\0" * (n - len(JPEG))),  # oversized
 )
+bad_images = bad_images_for(CAMERA_FORMATS)
 odd_text = st.one_of(
     st.text(max_size=60),
     st.sampled_from(["../../etc/passwd", "a\x00b.jpg", "\u202egpj.exe", "ｆｕｌｌ.jpg", "x" * 5000, "😀.png"]),
@@ -257,7 +269,7 @@ def an_alert(sandbox, cast) -> Alert:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def signed_in(cast) -> dict[str, Client]:  # type: ignore[no-untyped-def]
     clients = {}
-    for name in ("alice", "paula"):
+    for name in ("alice", "paula", "carol"):
         clients[name] = Client()
         clients[name].force_login(cast[name])
     return clients
@@ -308,6 +320,19 @@ def test_malformed_case_bodies_open_no_case(an_alert, signed_in, sandbox, body):
     assert not Case.objects.exists()
 
 
+@hsettings(PROFILE, max_examples=100)
+@given(image=bad_images_for(PHOTO_FORMATS), name=odd_text)
+def test_malformed_reference_photos_are_refused_and_leave_nothing(sandbox, signed_in, image, name):
+    subject = make_subject()
+    upload = io.BytesIO(image)
+    upload.name = name or "photo.jpg"  # type: ignore[attr-defined]
+    response = signed_in["carol"].post(f"/api/v1/subjects/{subject.pk}/photos/", {"image": upload})
+    TRIED.append("reference-photo")
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    assert not ReferencePhoto.objects.exists()
+    assert _files_under(sandbox["media"]) == [] and _files_under(sandbox["temp"]) == []
+
+
 def test_the_service_still_takes_a_good_frame_after_all_that(sandbox, monkeypatch):
     monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
     response = Client().post(
@@ -315,6 +340,14 @@ def test_the_service_still_takes_a_good_frame_after_all_that(sandbox, monkeypatc
     )
     assert response.status_code == 202 and Frame.objects.count() == 1
     print(f"\nhostile inputs tried: {len(TRIED)} ({', '.join(f'{k}={TRIED.count(k)}' for k in sorted(set(TRIED)))})")
-    every_kind = {"frame-image", "frame-field", "frame-body", "frame-credentials", "review-body", "case-body"}
+    every_kind = {
+        "frame-image",
+        "frame-field",
+        "frame-body",
+        "frame-credentials",
+        "review-body",
+        "case-body",
+        "reference-photo",
+    }
     if set(TRIED) == every_kind:  # the whole file ran (not a -k selection)
         assert len(TRIED) >= 500
