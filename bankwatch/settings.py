@@ -225,8 +225,13 @@ GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
 # Threads per inference call. Workers scale by processes (Celery) or job threads, one core
 # each, so 1 avoids several sessions fighting over the same cores (docs/benchmarks.md).
 RECOGNITION_THREADS = envint("BANKWATCH_INFERENCE_THREADS", 1, minimum=1)
-# Where SFace runs: "auto" = OpenVINO when installed (bfloat16 on AMX CPUs), else ONNX Runtime.
-RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", "openvino", "onnxruntime"))
+# How SFace + YuNet run. "onnxruntime": DeepFace's weight files, dequantised once, on ONNX
+# Runtime (same outputs as DeepFace, ~5x less CPU); "deepface": through DeepFace's own model
+# classes; "openvino": SFace in bfloat16 on AMX CPUs (embeddings within cosine 0.9997);
+# "auto": openvino when installed. See docs/recognition.md and docs/benchmarks.md.
+RECOGNITION_RUNTIME = envchoice(
+    "BANKWATCH_INFERENCE_RUNTIME", "onnxruntime", ("onnxruntime", "deepface", "openvino", "auto")
+)
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)

@@ -26,7 +26,7 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
-from recognition.nets import SFaceNet, YuNet, openvino_available
+from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet, openvino_available
 from recognition.weights import require_weights, weights_dir
 
 # Five-point template of the 112x112 crops SFace/ArcFace were trained on
@@ -85,18 +85,21 @@ class Engine:
         self._sface: SFaceNet | None = None
         self._model: Any = None
         self._yunet: YuNet | None = None
-        if model_name == "SFace" and detector == "yunet":
-            # SFace (OpenVINO or ONNX Runtime) and YuNet (ONNX Runtime) run with their weights
-            # dequantised once (recognition/nets.py), shared by all threads of the process.
-            if runtime == "auto":
-                runtime = "openvino" if openvino_available() else "onnxruntime"
+        if runtime == "auto":
+            runtime = "openvino" if openvino_available() else "onnxruntime"
+        self.runtime = runtime
+        if model_name == "SFace" and detector == "yunet" and runtime != "deepface":
+            # DeepFace's SFace and YuNet weight files, run with their weights dequantised once
+            # (recognition/nets.py), shared by all threads of the process. tests/test_engine.py
+            # checks they give DeepFace's own detections and embeddings.
             self._sface = SFaceNet(weights_dir() / "face_recognition_sface_2021dec.onnx", threads, runtime)
+            self._yunet = YuNet(weights_dir() / "face_detection_yunet_2023mar.onnx", threads)
         else:
             from deepface.modules import modeling
 
             self._model = modeling.build_model(task="facial_recognition", model_name=model_name)
-        if detector == "yunet":
-            self._yunet = YuNet(weights_dir() / "face_detection_yunet_2023mar.onnx", threads)
+            if detector == "yunet":
+                self._yunet = DeepFaceYuNet()
         _release_freed_memory()
 
     @property

@@ -201,3 +201,25 @@ class YuNet:
             rows[:, :4].tolist(), rows[:, 14].tolist(), score_threshold, self.nms_threshold, top_k=self.top_k
         )
         return rows[np.asarray(kept, dtype=np.int64).reshape(-1)]
+
+
+class DeepFaceYuNet:
+    """DeepFace's own YuNet detector (`deepface.models.face_detection.YuNet`, OpenCV's
+    FaceDetectorYN), giving the same rows as `YuNet.detect`. FaceDetectorYN keeps per-call
+    state (its input size), so each thread has its own."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def detect(self, image: NDArray[np.uint8], score_threshold: float) -> NDArray[np.float32]:
+        detector = getattr(self._local, "detector", None)
+        if detector is None:
+            from deepface.models.face_detection.YuNet import YuNetClient
+
+            detector = self._local.detector = YuNetClient().model
+        detector.setInputSize((image.shape[1], image.shape[0]))
+        detector.setScoreThreshold(score_threshold)
+        _, rows = detector.detect(image)
+        if rows is None:
+            return np.zeros((0, 15), dtype=np.float32)
+        return np.asarray(rows, dtype=np.float32)
