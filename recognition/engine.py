@@ -84,7 +84,7 @@ class Engine:
         cv2.setNumThreads(threads)
         self._sface: SFaceNet | None = None
         self._model: Any = None
-        self._yunet: YuNet | None = None
+        self._yunet: YuNet | DeepFaceYuNet | None = None
         if runtime == "auto":
             runtime = "openvino" if openvino_available() else "onnxruntime"
         self.runtime = runtime
