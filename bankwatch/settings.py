@@ -225,13 +225,13 @@ GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
 # Threads per inference call. Workers scale by processes (Celery) or job threads, one core
 # each, so 1 avoids several sessions fighting over the same cores (docs/benchmarks.md).
 RECOGNITION_THREADS = envint("BANKWATCH_INFERENCE_THREADS", 1, minimum=1)
-# How SFace + YuNet run. "onnxruntime": DeepFace's weight files, dequantised once, on ONNX
-# Runtime (same outputs as DeepFace, ~5x less CPU); "deepface": through DeepFace's own model
-# classes; "openvino": SFace in bfloat16 on AMX CPUs (embeddings within cosine 0.9997);
-# "auto": openvino when installed. See docs/recognition.md and docs/benchmarks.md.
-RECOGNITION_RUNTIME = envchoice(
-    "BANKWATCH_INFERENCE_RUNTIME", "onnxruntime", ("onnxruntime", "deepface", "openvino", "auto")
-)
+# How SFace + YuNet run, always from DeepFace's weight files with their int8 weights
+# dequantised once (recognition/nets.py). "onnxruntime": float32, DeepFace's own outputs to
+# ~1e-6; "openvino": SFace compiled by OpenVINO, bfloat16 on AMX CPUs, embeddings within cosine
+# 0.9997 of DeepFace's, about 8x less CPU per face; "auto" (default): openvino when installed;
+# "deepface": through DeepFace's own model classes. tests/test_engine.py holds each to DeepFace's
+# output; docs/recognition.md and docs/benchmarks.md give the figures.
+RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", "onnxruntime", "openvino", "deepface"))
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
