@@ -227,6 +227,14 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         )
 
     @admin.display(description="")
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        subject = self.get_object(request, object_id)
+        if subject is not None and request.method == "GET":
+            record("subject.viewed", subject, request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def thumbnail(self, obj: Subject) -> str:
         photo = obj.photos.filter(status="accepted").order_by("id").first() or obj.photos.order_by("id").first()
         return _thumbnail(photo, "crop", 48) if photo else "–"
@@ -382,6 +390,7 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         field = {"image": photo.image, "crop": photo.face_crop}.get(kind)
         if not field:
             raise Http404
+        record("photo.viewed", photo, request=request, image=kind)
         response = FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)
         response["Cache-Control"] = "private, max-age=60"
         return response

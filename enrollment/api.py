@@ -278,4 +278,5 @@ class PhotoFile(APIView):
         field = {"image": photo.image, "crop": photo.face_crop}.get(kind) if photo else None
         if not field:
             raise Http404
+        record("photo.viewed", photo, request=request, image=kind)
         return FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)

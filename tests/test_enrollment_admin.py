@@ -195,3 +195,14 @@ def test_a_bulk_import_reports_progress_and_every_rejection_with_its_reason(clie
     le = Subject.objects.get(full_name="Le Thi C")
     assert (le.watchlist, le.aliases, le.added_by) == (watchlist, "Chi", cast["carol"])
     assert le.expires_at is not None and le.expires_at.year == 2030
+
+
+def test_opening_a_subject_and_its_photo_in_the_admin_is_audited(client, cast, listed):
+    photo_row = ReferencePhoto.objects.create(subject=listed, image="enrollment/photos/y.jpg")
+    photo_row.image.save("y.jpg", ContentFile(b"\xff\xd8 not really"), save=True)
+    client.force_login(cast["carol"])
+    assert client.get(reverse("admin:enrollment_subject_change", args=[listed.pk])).status_code == 200
+    assert client.get(reverse("admin:enrollment_referencephoto_file", args=[photo_row.pk, "image"])).status_code == 200
+    viewed = AuditEntry.objects.filter(actor=cast["carol"]).values_list("action", "object_id")
+    assert ("subject.viewed", str(listed.pk)) in viewed
+    assert ("photo.viewed", str(photo_row.pk)) in viewed
