@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Face-recognition watchlist alerts for bank branches.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI served from our own static files: no CDN is reachable from a bank network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -138,6 +138,8 @@ def test_subjects_can_be_filtered_by_status_and_name(cast, listed):
 
 
 def test_the_schema_and_docs_describe_the_watchlist_api(client, cast):
+    assert client.get(reverse("api-schema")).status_code == 403  # signed-in users only
+    client.force_login(cast["carol"])
     schema = client.get(reverse("api-schema")).content.decode()
     for route in ("/api/v1/watchlists/", "/api/v1/subjects/{id}/photos/", "/api/v1/photos/"):
         assert route in schema
