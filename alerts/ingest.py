@@ -40,6 +40,12 @@ logger = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 64 * 1024
 
 
+class QueueUnavailable(APIException):
+    status_code = 503
+    default_detail = "the job queue is unreachable; send the frame again shortly"
+    default_code = "queue_unavailable"
+
+
 def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None) -> Frame:
     """Check the image, store it and queue its recognition job; raises InvalidImage (with an HTTP status).
 
@@ -61,8 +67,11 @@ def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None
     try:
         enqueue(process_frame, frame.pk)  # after the caller's transaction, if there is one
     except Exception as exc:
-        # The broker is unreachable: the frame is stored as pending and the sweep queues it once it is back.
-        logger.warning("frame %s stored but not queued: %s", frame.pk, exc.__class__.__name__)
+        # The broker is unreachable: keep nothing half-written; the camera sends the frame again later.
+        logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)
+        frame.delete()
+        frame.image.delete(save=False)
+        raise QueueUnavailable() from None
     return frame
 
 
@@ -168,4 +177,6 @@ class FrameUploadView(APIView):
             frame = store_frame(credentials.camera, image.read(), upload.validated_data.get("captured_at"))
         except InvalidImage as exc:
             return Response({"error": str(exc)}, status=exc.status)
+        except QueueUnavailable as exc:
+            return Response({"error": str(exc.detail)}, status=503, headers={"Retry-After": "5"})
         return Response({"frame_id": frame.pk}, status=202)

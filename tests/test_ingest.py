@@ -1,6 +1,7 @@
 """POST /api/v1/frames: a good frame is stored and queued; every bad upload gets its 4xx and changes nothing."""
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,7 +138,7 @@ def test_a_json_body_is_an_unsupported_type(camera_with_token):
     assert not Frame.objects.exists()
 
 
-def test_a_frame_stored_while_the_broker_is_down_is_accepted_and_left_for_the_sweep(camera_with_token, monkeypatch):
+def test_a_frame_pushed_while_the_broker_is_down_gets_503_and_leaves_nothing(camera_with_token, monkeypatch, settings):
     _, token = camera_with_token
 
     def broker_down(*args: object) -> None:
@@ -145,6 +146,8 @@ def test_a_frame_stored_while_the_broker_is_down_is_accepted_and_left_for_the_sw
 
     monkeypatch.setattr("alerts.ingest.enqueue", broker_down)
     response = _post(token, {"image": _upload(_jpeg())})
-    assert response.status_code == 202
-    frame = Frame.objects.get(pk=response.json()["frame_id"])
-    assert frame.status == Frame.Status.PENDING and default_storage.exists(str(frame.image.name))
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "job queue" in response.json()["error"]
+    assert not Frame.objects.exists()
+    frames_dir = Path(settings.MEDIA_ROOT) / "frames"
+    assert not frames_dir.exists() or not any(frames_dir.iterdir())

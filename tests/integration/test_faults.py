@@ -6,9 +6,9 @@
    shared server is never stopped) or dies in the middle of a write while a camera pushes: 503 with
    Retry-After, no row and no file left; once it is back, pushes go through and the same worker
    processes them, nobody having touched anything.
-3. The broker (Redis) becomes unreachable while a camera pushes: frames are still accepted, each
-   stored whole (row and file) as pending; when the broker is back the sweep queues them and
-   they are processed, with no hand on it.
+3. The broker (Redis) becomes unreachable while a camera pushes: 503 with Retry-After, no row and
+   no file left; once it is back, the camera's next pushes go through and are processed, with no
+   hand on it.
 4. A burst of socket disconnects while alerts are raised: resuming with last_event_id, the client
    still receives every alert.
 
@@ -286,22 +286,23 @@ def _point_broker_at(url: str) -> None:
     celery_app.amqp._producer_pool = None
 
 
-def test_a_broker_outage_loses_no_frame_and_work_resumes_by_itself(scene, workers, tmp_path, settings):
-    """The frame API does not need Redis to accept a frame: it is stored (row and file) as pending,
-    and the sweep (Celery beat) queues it once the broker is back."""
+def test_a_broker_outage_answers_503_leaves_nothing_and_work_resumes_by_itself(scene, workers, tmp_path, settings):
+    """While Redis is unreachable a push answers 503 with Retry-After and leaves no row and no file;
+    once it is back the camera's next pushes are accepted and processed."""
     settings.FRAME_STALE_SECONDS = 1
     broker = celery_app.conf.broker_url
     _point_broker_at(f"redis://127.0.0.1:{closed_port()}/0")
     try:
         for jpeg in scene["frames"][:3]:
-            assert push(scene["token"], jpeg).status_code == 202
+            response = push(scene["token"], jpeg)
+            assert response.status_code == 503 and response["Retry-After"]
             FAULTS["Redis broker unreachable during a push"] += 1
         assert Client().get("/healthz").json()["checks"]["job_queue"]["ok"] is False
     finally:
         _point_broker_at(broker)
-    pending = list(Frame.objects.all())
-    assert [f.status for f in pending] == [Frame.Status.PENDING] * 3  # whole: each row has its file
-    assert sorted(p.name for p in frame_files()) == sorted(Path(str(f.image.name)).name for f in pending)
+    assert not Frame.objects.exists() and frame_files() == []
+    for jpeg in scene["frames"][:3]:  # the camera sends again
+        assert push(scene["token"], jpeg).status_code == 202
     start_worker(workers, tmp_path)
     assert sweep_until_all_processed(timeout=180), workers[-1].output()[-3000:]
     assert wait_for(lambda: frame_files() == [], 10)  # the file goes just after the row
