@@ -163,10 +163,17 @@
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + statusBox.dataset.ws + "?last_event_id=" + state.lastEventId);
     state.socket = socket;
-    socket.onopen = function () { state.retry = 0; setStatus("catching"); };
+    var opened = false;
+    socket.onopen = function () { opened = true; state.retry = 0; setStatus("catching"); };
     socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
     socket.onclose = function () {
       setStatus("down");
+      if (!opened) {
+        // Refused at the handshake: if the session has ended, go to the sign-in page instead of retrying forever.
+        fetch(window.location.pathname, { redirect: "manual", credentials: "same-origin" }).then(function (response) {
+          if (response.type === "opaqueredirect") { window.location.reload(); }
+        }).catch(function () {});
+      }
       state.retry = Math.min(state.retry + 1, 6);
       setTimeout(connect, 500 * state.retry);
     };
