@@ -14,14 +14,19 @@ OPEN_FOR_BANK = (Alert.Status.NEW, Alert.Status.IN_REVIEW, Alert.Status.CONFIRME
 OPEN_FOR_POLICE = (Alert.Status.ESCALATED, Alert.Status.CASE_OPENED)
 
 
+def _in_bank_scope(rows: QuerySet[Any], user: User) -> QuerySet[Any]:
+    """Rows (alerts or feed events) of a bank security user's bank, or only of their branches when they have any."""
+    rows = rows.filter(bank_id=user.bank_id)
+    branch_ids = list(user.branches.values_list("id", flat=True))
+    return rows.filter(branch_id__in=branch_ids) if branch_ids else rows
+
+
 def alerts_visible_to(user: User) -> QuerySet[Alert]:
     alerts = Alert.objects.select_related("subject", "watchlist", "camera", "branch", "bank")
     if not user.is_authenticated or not user.is_active:
         return alerts.none()
     if user.role == Role.BANK_SECURITY and user.bank_id:
-        alerts = alerts.filter(bank_id=user.bank_id)
-        branch_ids = list(user.branches.values_list("id", flat=True))
-        return alerts.filter(branch_id__in=branch_ids) if branch_ids else alerts
+        return _in_bank_scope(alerts, user)
     if user.role == Role.POLICE and user.jurisdiction:
         return alerts.filter(bank__jurisdiction__iexact=user.jurisdiction.strip(), status__in=POLICE_STATUSES)
     if user.role == Role.AUDITOR:
@@ -48,9 +53,7 @@ def events_visible_to(user: User) -> QuerySet[AlertEvent]:
     if not user.is_authenticated or not user.is_active:
         return events.none()
     if user.role == Role.BANK_SECURITY and user.bank_id:
-        events = events.filter(bank_id=user.bank_id)
-        branch_ids = list(user.branches.values_list("id", flat=True))
-        return events.filter(branch_id__in=branch_ids) if branch_ids else events
+        return _in_bank_scope(events, user)
     if user.role == Role.POLICE and user.jurisdiction:
         return events.filter(for_police=True, bank__jurisdiction__iexact=user.jurisdiction.strip())
     return events.none()
