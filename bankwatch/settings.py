@@ -220,7 +220,7 @@ ENROLL_MAX_YAW_DEGREES = envfloat("BANKWATCH_ENROLL_MAX_YAW_DEGREES", 35.0, 0.0,
 ENROLL_MIN_CONFIDENCE = envfloat("BANKWATCH_ENROLL_MIN_CONFIDENCE", 0.8, 0.0, 1.0)
 # "exact": one matrix product over every template (default; exact up to ~100k templates).
 # "usearch": an HNSW index for very large galleries, re-ranked exactly (docs/gallery.md).
-GALLERY_INDEX = envchoice("BANKWATCH_GALLERY_INDEX", "exact", ("exact", "usearch"))
+GALLERY_INDEX = envchoice("BANKWATCH_GALLERY_INDEX", "exact", ("exact", "sketch", "usearch"))
 GALLERY_CANDIDATES = envint("BANKWATCH_GALLERY_CANDIDATES", 64, minimum=1)
 # Threads per inference call. Workers scale by processes (Celery) or job threads, one core
 # each, so 1 avoids several sessions fighting over the same cores (docs/benchmarks.md).

@@ -10,6 +10,8 @@ Search is exact by default: one matrix product over every template (about 1 ms f
 templates). BANKWATCH_GALLERY_INDEX=usearch puts an HNSW index (usearch) in front for very
 large galleries: it proposes candidate templates, and their subjects are then scored
 exactly as in the exact search, so thresholds and scores mean the same (docs/gallery.md).
+BANKWATCH_GALLERY_INDEX=sketch does the same with sign-bit sketches (recognition/sketch.py):
+no index to build, about 3 ms a probe at a million templates (docs/benchmarks.md).
 """
 
 import logging
@@ -26,6 +28,7 @@ from numpy.typing import NDArray
 
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, Subject, Watchlist
 from organizations.models import Branch
+from recognition.sketch import SketchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +78,7 @@ class Snapshot:
     expires: NDArray[np.float64]  # epoch seconds, inf when the subject never expires
     scopes: dict[int, _Scope]
     counter_examples: dict[int, NDArray[np.float32]]  # subject position -> rows
+    sketch: SketchIndex | None = None  # index_kind "sketch" only
     _scope_cache: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
 
     @property
@@ -172,6 +176,8 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
     )
     if index_kind == "usearch":
         _ann.request(snapshot)
+    elif index_kind == "sketch" and snapshot.size:
+        snapshot.sketch = SketchIndex(matrix)
     return snapshot
 
 
@@ -318,20 +324,27 @@ def snapshot() -> Snapshot:
 
 def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDArray[np.intp]] | None:
     """Template rows worth scoring for each probe; None means all of them (exact search)."""
-    if gallery.index_kind != "usearch" or gallery.size == 0:
+    if gallery.size == 0:
         return None
-    keys = _ann.candidates(gallery, probes, min(settings.GALLERY_CANDIDATES, gallery.size))
-    if keys is None:
+    count = min(settings.GALLERY_CANDIDATES, gallery.size)
+    if gallery.index_kind == "sketch" and gallery.sketch is not None:
+        proposed = [gallery.sketch.candidates(probe, count) for probe in probes]
+    elif gallery.index_kind == "usearch":
+        keys = _ann.candidates(gallery, probes, count)
+        if keys is None:
+            return None
+        order = np.argsort(gallery.template_ids)
+        proposed = []
+        for row in keys:
+            at = np.clip(np.searchsorted(gallery.template_ids, row, sorter=order), 0, len(order) - 1)
+            proposed.append(order[at][gallery.template_ids[order[at]] == row])
+    else:
         return None
-    order = np.argsort(gallery.template_ids)
+    # Every template of a proposed subject is scored, so a subject's score is exactly its best template's.
+    ends = np.append(gallery.starts[1:], gallery.size)
     result = []
-    for row in keys:
-        at = np.searchsorted(gallery.template_ids, row, sorter=order)
-        at = np.clip(at, 0, len(order) - 1)
-        rows = order[at][gallery.template_ids[order[at]] == row]
-        # Every template of a proposed subject is scored, so a subject's score is exactly its best template's.
+    for rows in proposed:
         subjects = np.unique(gallery.template_subject[rows])
-        ends = np.append(gallery.starts[1:], gallery.size)
         result.append(np.concatenate([np.arange(gallery.starts[i], ends[i]) for i in subjects] or [rows]))
     return result
 

@@ -149,6 +149,9 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
     assert gallery.wait_for_index(120)
     assert gallery.uses_index(gallery.snapshot())
     approximate = gallery.search(queries, branch_id=branch.pk)
+    settings.GALLERY_INDEX = "sketch"
+    assert gallery.uses_index(gallery.snapshot())
+    sketched = gallery.search(queries, branch_id=branch.pk)
 
     assert sum(1 for r in exact if r) >= 4, "most probes are of enrolled people"
 
@@ -156,6 +159,7 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
         return [(r[0].subject_id, round(r[0].score, 4)) if r else None for r in results]
 
     assert best(approximate) == best(exact)
+    assert best(sketched) == best(exact)
 
 
 def test_with_the_approximate_index_changes_still_show_on_the_very_next_search(
