@@ -9,14 +9,20 @@
    scope after N from the AlertEvent log, oldest first.
 4. Live events follow. Each event id is sent at most once per socket, so an event that
    arrives both by replay and live reaches the client once.
+5. A socket lives no longer than its session (BANKWATCH_SESSION_SECONDS after sign-in): past
+   that it is closed at the next event, and the page sends its user to sign in again. An open
+   dashboard counts as activity, so the idle limit does not apply to the socket.
 """
 
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from accounts.middleware import SessionLimitsMiddleware
 from accounts.scope import feed_groups
 from alerts.access import events_visible_to
 
@@ -41,6 +47,10 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
         self.sent_ids: set[int] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.session_ends_at = await self.session_end()
+        if time.time() >= self.session_ends_at:
             await self.close(code=4401)
             return
         self.groups_joined = await database_sync_to_async(feed_groups)(user)
@@ -81,7 +91,16 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
         events = events_visible_to(self.scope["user"]).filter(id__gt=after_id).order_by("id")
         return [dict(row) for row in events.values("id", "kind", "payload")[:REPLAY_PAGE]]
 
+    @database_sync_to_async
+    def session_end(self) -> float:
+        session = self.scope.get("session")
+        started = session.get(SessionLimitsMiddleware.STARTED) if session is not None else None
+        return float(started or time.time()) + settings.SESSION_COOKIE_AGE
+
     async def send_event(self, event: dict[str, Any]) -> None:
+        if time.time() >= self.session_ends_at:
+            await self.close(code=4401)
+            return
         message = {"type": event["type"], "alert": event["alert"]}
         event_id = event.get("event_id")
         if event_id is not None:
