@@ -328,7 +328,8 @@ def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDAr
         return None
     count = min(settings.GALLERY_CANDIDATES, gallery.size)
     if gallery.index_kind == "sketch" and gallery.sketch is not None:
-        proposed = [gallery.sketch.candidates(probe, count) for probe in probes]
+        wanted = min(max(count, SketchIndex.CANDIDATES), gallery.size)
+        proposed = [gallery.sketch.candidates(probe, wanted) for probe in probes]
     elif gallery.index_kind == "usearch":
         keys = _ann.candidates(gallery, probes, count)
         if keys is None:
