@@ -8,7 +8,6 @@ subscribed client. A throw-away PostgreSQL database and media folder; the Redis
 database given is purged first.
 """
 
-import contextlib
 import os
 import shutil
 import signal
@@ -37,45 +36,18 @@ def _wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def _listener(group: str) -> Any:
-    """bench_pipeline's channel-layer client, made to survive Redis read time-outs.
-
-    channels_redis waits for messages with a blocking pop that can outlast the socket's read
-    time-out while nothing is sent; the client just asks again.
-    """
-    from redis.exceptions import RedisError
-
-    from alerts.management.commands.bench_pipeline import EventListener
-
-    class Listener(EventListener):
-        async def _receive(self, channel: str) -> None:
-            while True:
-                try:
-                    message = await self.layer.receive(channel)
-                except (RedisError, TimeoutError):
-                    continue
-                self.received.put((time.perf_counter(), message))
-
-        def close(self) -> None:
-            with contextlib.suppress(Exception):
-                super().close()
-
-    return Listener(group)
-
-
 def _more_than(rows: Any, count: int) -> bool:
     return bool(rows.count() > count)
 
 
 def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, Any]:
     from django.conf import settings
-    from django.core.files.base import ContentFile
     from django.db import connection
     from django.test import Client
     from django.test.utils import override_settings
 
     from accounts.scope import bank_group
-    from alerts.management.commands.bench_pipeline import LISTED_ENROLL, LISTED_FRAMES
+    from alerts.management.commands.bench_pipeline import LISTED_ENROLL, LISTED_FRAMES, EventListener, post_frame
     from alerts.models import Frame, PendingMatch
     from alerts.samples import compose, load
     from bankwatch.celery import app
@@ -120,15 +92,12 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
                 180,
                 "the worker to enroll the watchlist",
             )
-            listener = _listener(bank_group(camera.branch.bank_id))
+            listener = EventListener(bank_group(camera.branch.bank_id))
             client = Client()
             first, second = (encode_jpeg(compose([load(folder / name)])) for name in LISTED_FRAMES)
 
             def post(jpeg: bytes) -> None:
-                upload = ContentFile(jpeg, name="frame.jpg")
-                response = client.post("/api/v1/frames", {"image": upload}, HTTP_AUTHORIZATION=f"Camera {token}")
-                if response.status_code != 202:
-                    raise RuntimeError(f"frame refused: {response.status_code}")
+                post_frame(client, token, jpeg)
 
             samples = []
             try:
