@@ -11,6 +11,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from accounts.middleware import TwoFactorASGIMiddleware  # noqa: E402
 from bankwatch.events import remember_server_loop  # noqa: E402
+from bankwatch.jobs import load_models_in_background  # noqa: E402
 from bankwatch.routing import websocket_urlpatterns  # noqa: E402
 from retention.scheduler import start_embedded_beat  # noqa: E402
 
@@ -27,4 +28,5 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     remember_server_loop()
     start_embedded_beat()
+    load_models_in_background()
     await router(scope, receive, send)

@@ -53,6 +53,22 @@ def enqueue(task: Task, *args: Any) -> None:
     transaction.on_commit(lambda: _submit(task, args))
 
 
+_models_requested = False
+
+
+def load_models_in_background() -> None:
+    """Embedded mode: load the recognition models on a job thread as soon as the server serves,
+    so that the first frame does not pay for it. Celery workers do the same at start
+    (bankwatch/celery.py)."""
+    global _models_requested
+    if _models_requested or settings.JOB_BACKEND != "thread":
+        return
+    _models_requested = True
+    from recognition.engine import get_engine
+
+    executor().submit(get_engine)
+
+
 def wait_idle(timeout: float = 60.0) -> bool:
     """Embedded mode: wait until every queued job has finished (commands and tests use it)."""
     import concurrent.futures

@@ -27,3 +27,15 @@ def test_the_job_does_not_run_in_the_calling_thread(monkeypatch):
     jobs.enqueue(warm_up)
     assert jobs.wait_idle(30)
     assert seen and seen[0].startswith("bankwatch-job")
+
+
+@pytest.mark.django_db
+def test_a_celery_pool_process_loads_the_models_when_it_starts():
+    import os
+
+    from celery.signals import worker_process_init
+
+    worker_process_init.send(sender=None)
+    heartbeat = WorkerHeartbeat.objects.get()
+    assert heartbeat.hostname.endswith(f":{os.getpid()}")
+    assert heartbeat.model_id == "SFace+yunet"
