@@ -30,10 +30,6 @@ class Camera(models.Model):
     def __str__(self) -> str:
         return f"{self.branch} / {self.name}"
 
-    @property
-    def bank_id(self) -> int:
-        return self.branch.bank_id
-
     def issue_token(self, keep_previous_for_seconds: int = 0) -> str:
         """Give the camera a new token; only its hash is stored. Returns the token once."""
         token = f"bw_{secrets.token_urlsafe(32)}"
