@@ -29,9 +29,10 @@ from alerts.actions import Observation
 from alerts.agreement import observe, purge_expired_pending
 from alerts.models import Frame
 from enrollment import gallery
+from recognition import decision
 from recognition.blur import blur_faces
 from recognition.engine import Face, get_engine
-from recognition.images import InvalidImage, decode_image, encode_jpeg
+from recognition.images import InvalidImage, encode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,10 @@ def claim(frame_id: int) -> Frame | None:
     return Frame.objects.select_related("camera__branch__bank").get(pk=frame_id)
 
 
-def _observations(frame: Frame, image: np.ndarray, faces: list[Face]) -> list[tuple[int, int, Observation]]:
+def _observations(
+    frame: Frame, image: np.ndarray, faces: list[Face], usable: list[int]
+) -> list[tuple[int, int, Observation]]:
     """(subject id, watchlist id, observation) for each subject matched, from its best face."""
-    usable = [i for i, f in enumerate(faces) if min(f.box[2], f.box[3]) >= settings.RECOGNITION_MIN_FACE_PX]
     if not usable:
         return []
     results = gallery.search(np.stack([faces[i].embedding for i in usable]), branch_id=frame.camera.branch_id)
@@ -95,10 +97,10 @@ def _observations(frame: Frame, image: np.ndarray, faces: list[Face]) -> list[tu
 def _recognise(frame: Frame) -> FrameOutcome:
     with frame.image.open("rb") as handle:
         data = handle.read()
-    image = decode_image(data, max_side=settings.RECOGNITION_DETECT_MAX_SIDE)
-    faces = get_engine().analyze(image)
+    image = decision.decode_frame(data)
+    faces, usable = decision.probe_faces(get_engine(), image)
     outcome = FrameOutcome(frame.pk, frame.camera_id, faces=len(faces))
-    observations = _observations(frame, image, faces) if faces else []
+    observations = _observations(frame, image, faces, usable) if faces else []
     outcome.matches = len(observations)
     with transaction.atomic():
         for subject_id, watchlist_id, obs in observations:

@@ -26,13 +26,13 @@ from bankwatch import jobs
 from enrollment import quality
 from enrollment.gallery import current_model_id
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
+from recognition.decision import PHOTO_MAX_SIDE
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
 
 logger = logging.getLogger(__name__)
 
 # Reference photos are decoded at this size at most: large enough that a face of the
 # minimum size in a group or full-body photo is still found, small enough to be quick.
-PHOTO_MAX_SIDE = 1280
 
 
 @transaction.atomic

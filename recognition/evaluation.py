@@ -1,17 +1,28 @@
-"""Pair evaluation of the production pipeline on labelled photo pairs."""
+"""Pair evaluation of the live decision on labelled photo pairs (`manage.py evaluate_pairs`).
+
+For each pair, the first photo is enrolled as enrollment makes a template (its largest face,
+recognition.decision.reference_face) and the second is judged as a camera frame is
+(recognition.decision.probe_faces, its best usable face against that template), so the
+figures are those of the pipeline itself. `degrade` turns each second photo into a copy as a
+branch camera would give it (recognition/degrade.py) before it goes through the frame path.
+"""
 
 import csv
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from recognition import decision
+from recognition.degrade import degraded, rng_for
 from recognition.engine import Engine
 from recognition.images import PHOTO_FORMATS, decode_image
 
-DECODE_MAX_SIDE = 1280
+FAR_POINTS = (0.001, 0.002, 0.01)
+NO_FACE = -1.0  # the score of a pair whose second photo has no usable face: never a match
 
 
 @dataclass
@@ -22,57 +33,123 @@ class Pair:
 
 
 def read_pairs(csv_path: Path) -> list[Pair]:
-    """Reads master.csv (file_x,file_y,Decision) and pivot files (paths stripped to names)."""
+    """Rows of file_x,file_y,decision (any case; Yes/No, 1/0, true/false, same), paths as written."""
     pairs = []
     with csv_path.open(newline="") as fh:
         for row in csv.DictReader(fh):
             lowered = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            decision = lowered.get("decision", "").lower()
-            pairs.append(
-                Pair(
-                    Path(lowered["file_x"]).name, Path(lowered["file_y"]).name, decision in {"yes", "1", "true", "same"}
-                )
-            )
+            decision_text = lowered.get("decision", "").lower()
+            pairs.append(Pair(lowered["file_x"], lowered["file_y"], decision_text in {"yes", "1", "true", "same"}))
     return pairs
 
 
-def embed_files(
-    engine: Engine, images_dir: Path, names: set[str]
-) -> tuple[dict[str, NDArray[np.float32] | None], float]:
-    """Embedding of the largest face in each image (None when no face); and ms per image."""
-    embeddings: dict[str, NDArray[np.float32] | None] = {}
-    started = time.perf_counter()
-    for name in sorted(names):
-        pixels = decode_image((images_dir / name).read_bytes(), max_side=DECODE_MAX_SIDE, formats=PHOTO_FORMATS)
-        faces = engine.analyze(pixels)
-        embeddings[name] = faces[0].embedding if faces else None
-    ms = (time.perf_counter() - started) * 1000 / max(len(names), 1)
-    return embeddings, ms
+def resolve(images_dir: Path, name: str) -> Path:
+    """The photo a CSV path names: relative to the images folder (subfolders included), else its
+    bare file name there (deepface's pivot file lists paths of another machine)."""
+    relative = images_dir / name
+    return relative if relative.is_file() else images_dir / Path(name).name
 
 
-def score_pairs(
-    pairs: list[Pair], embeddings: dict[str, NDArray[np.float32] | None]
-) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    scores, labels = [], []
-    for pair in pairs:
-        left, right = embeddings.get(pair.left), embeddings.get(pair.right)
-        # A pair with a photo where no face was found counts as "not the same".
-        scores.append(float(np.dot(left, right)) if left is not None and right is not None else -1.0)
-        labels.append(pair.same)
-    return np.array(scores), np.array(labels, dtype=bool)
+def read_kinds(images_dir: Path) -> dict[str, str]:
+    """Photo kind per file from the dataset's labels.csv: its `kind` column, else `repo` (source)."""
+    labels = images_dir / "labels.csv"
+    if not labels.is_file():
+        return {}
+    with labels.open(newline="") as fh:
+        return {row["file"]: row.get("kind") or row.get("repo") or "" for row in csv.DictReader(fh)}
 
 
-def metrics(scores: NDArray[np.float64], labels: NDArray[np.bool_], threshold: float) -> dict[str, float]:
+@dataclass
+class Evaluator:
+    engine: Engine
+    images_dir: Path
+    degrade: str = ""
+    seed: int = 0
+    _references: dict[str, NDArray[np.float32] | None] = field(default_factory=dict)
+    _probes: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=lambda: {"reference": 0.0, "probe": 0.0})
+
+    def _photo(self, name: str) -> NDArray[np.uint8]:
+        data = resolve(self.images_dir, name).read_bytes()
+        return decode_image(data, max_side=decision.PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
+
+    def reference(self, name: str) -> NDArray[np.float32] | None:
+        if name not in self._references:
+            started = time.process_time()
+            face = decision.reference_face(self.engine, self._photo(name))
+            self._references[name] = face.embedding if face is not None else None
+            self.seconds["reference"] += time.process_time() - started
+        return self._references[name]
+
+    def probe(self, name: str) -> NDArray[np.float32]:
+        """Embeddings (rows) of the usable faces of the photo seen as a camera frame."""
+        if name not in self._probes:
+            if self.degrade:
+                data = degraded(self.engine, self._photo(name), self.degrade, rng_for(name, self.seed))
+            else:
+                data = resolve(self.images_dir, name).read_bytes()
+            started = time.process_time()
+            embeddings = np.zeros((0, 1), dtype=np.float32)
+            if data is not None:
+                faces, usable = decision.probe_faces(self.engine, decision.decode_frame(data, PHOTO_FORMATS))
+                if usable:
+                    embeddings = np.stack([faces[i].embedding for i in usable])
+            self._probes[name] = embeddings
+            self.seconds["probe"] += time.process_time() - started
+        return self._probes[name]
+
+    def score(self, pair: Pair) -> float:
+        template, probes = self.reference(pair.left), self.probe(pair.right)
+        if template is None or len(probes) == 0:
+            return NO_FACE
+        return float(np.max(probes @ template))
+
+
+def metrics(scores: NDArray[np.float64], labels: NDArray[np.bool_], threshold: float) -> dict[str, Any]:
     predicted = scores >= threshold
-    same, different = labels.sum(), (~labels).sum()
+    same, different = int(labels.sum()), int((~labels).sum())
     return {
-        "accuracy": round(float((predicted == labels).mean()), 4),
-        "tar": round(float((predicted & labels).sum() / same), 4) if same else 0.0,
-        "far": round(float((predicted & ~labels).sum() / different), 4) if different else 0.0,
+        "same": same,
+        "different": different,
+        "accuracy": round(float((predicted == labels).mean()), 4) if len(labels) else 0.0,
+        "tar": round(float((predicted & labels).sum() / same), 4) if same else None,
+        "far": round(float((predicted & ~labels).sum() / different), 4) if different else None,
+        "false_accepts": int((predicted & ~labels).sum()),
     }
 
 
-def roc(scores: NDArray[np.float64], labels: NDArray[np.bool_]) -> tuple[float, list[dict[str, float]]]:
+def tar_at_far(scores: NDArray[np.float64], labels: NDArray[np.bool_], far: float) -> tuple[float, float]:
+    """TAR at the strictest operating point that accepts at most `far` of the different-person
+    pairs (a score must beat the returned threshold), and that threshold."""
+    impostors = np.sort(scores[~labels])[::-1]
+    allowed = int(np.floor(far * len(impostors) + 1e-9))
+    threshold = float(impostors[allowed]) if allowed < len(impostors) else -np.inf
+    genuine = scores[labels]
+    return (float((genuine > threshold).mean()) if len(genuine) else 0.0), threshold
+
+
+def summary(scores: NDArray[np.float64], labels: NDArray[np.bool_], threshold: float) -> dict[str, Any]:
+    result = metrics(scores, labels, threshold)
+    for far in FAR_POINTS:
+        tar, at = tar_at_far(scores, labels, far)
+        result[f"tar_at_far_{far:g}"] = round(tar, 4)
+        result[f"threshold_at_far_{far:g}"] = round(at, 4)
+    return result
+
+
+def pair_kind(pair: Pair, kinds: dict[str, str]) -> str:
+    left, right = kinds.get(pair.left, "?"), kinds.get(pair.right, "?")
+    return left if left == right else "cross-kind"
+
+
+def per_kind(
+    pairs: list[Pair], scores: NDArray[np.float64], labels: NDArray[np.bool_], kinds: dict[str, str], threshold: float
+) -> dict[str, dict[str, Any]]:
+    groups = np.array([pair_kind(p, kinds) for p in pairs])
+    return {kind: metrics(scores[groups == kind], labels[groups == kind], threshold) for kind in sorted(set(groups))}
+
+
+def roc(scores: NDArray[np.float64], labels: NDArray[np.bool_]) -> tuple[float, list[dict[str, Any]]]:
     """Best-accuracy threshold on this file (optimistic, for reference only) and ROC points."""
     ordered = np.unique(scores)
     candidates = (ordered[:-1] + ordered[1:]) / 2 if len(ordered) > 1 else ordered

@@ -89,6 +89,15 @@ def dataset() -> Path:
 
 
 @pytest.fixture
+def faces_dev() -> Path:
+    """The larger development set: one folder per identity, pairs.csv, labels.csv (its README)."""
+    folder = DATASET.parent / "faces-dev"
+    if not folder.exists():
+        pytest.skip(f"the shared photo set is not at {folder}")
+    return folder
+
+
+@pytest.fixture
 def camera_with_token(db) -> tuple[Camera, str]:  # type: ignore[no-untyped-def]
     return create_camera("Saigon Bank", "District 1", "Lobby")
 

@@ -48,17 +48,6 @@ def test_bank_security_needs_a_bank(db, monkeypatch):
         call_command("create_user", "x", role="bank_security")
 
 
-def test_evaluate_pairs_reports_accuracy_at_the_shipped_threshold(dataset, tmp_path, capsys, settings):
-    pairs = tmp_path / "pairs.csv"
-    pairs.write_text("file_x,file_y,Decision\nimg1.jpg,img2.jpg,Yes\nimg20.jpg,img1.jpg,No\nimg16.jpg,img17.jpg,Yes\n")
-    call_command("evaluate_pairs", pairs=pairs, images=dataset)
-    out = _last_json(capsys)
-    assert out["pairs"] == 3 and out["evaluated"] == 3
-    assert out["threshold"] == settings.RECOGNITION_THRESHOLD
-    assert out["accuracy"] == 1.0 and out["tar"] == 1.0 and out["far"] == 0.0
-    assert out["ms_per_image"] > 0
-
-
 def test_ensure_admin_generates_a_password_once(db, capsys, monkeypatch):
     monkeypatch.delenv("BANKWATCH_ADMIN_PASSWORD", raising=False)
     call_command("ensure_admin")
