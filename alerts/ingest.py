@@ -28,7 +28,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alerts.models import Frame
-from alerts.tasks import process_frame
 from bankwatch.jobs import enqueue
 from cameras import signing
 from cameras.models import Camera
@@ -65,7 +64,7 @@ def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None
         frame.image.delete(save=False)
         raise
     try:
-        enqueue(process_frame, frame.pk)  # after the caller's transaction, if there is one
+        enqueue("alerts.process_frame", frame.pk)  # after the caller's transaction, if there is one
     except Exception as exc:
         # The broker is unreachable: keep nothing half-written; the camera sends the frame again later.
         logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)

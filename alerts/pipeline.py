@@ -11,7 +11,8 @@ process_frame(frame_id):
 4. Delete the frame, row and file, in every outcome: what an alert keeps is its own
    blurred copy. A face that matched no one leaves nothing, not even a log line.
 
-sweep() re-queues frames a crashed worker left behind and purges what has expired.
+sweep() takes back frames a crashed worker left behind, purges what has expired and returns the
+frames to queue again (the sweep task queues them: this module never imports a task).
 """
 
 import logging
@@ -145,11 +146,29 @@ def process_frame(frame_id: int) -> FrameOutcome | None:
     return outcome
 
 
-def sweep() -> dict[str, int]:
-    """Re-queue frames left pending or claimed by a crash; fail those out of attempts; purge expired rows."""
-    from alerts.tasks import process_frame as task
-    from bankwatch.jobs import enqueue
+@dataclass
+class Sweep:
+    """What one sweep did, and the frames it hands back to be queued again (alerts/tasks.py queues them)."""
 
+    requeue: list[int]
+    reclaimed: int
+    failed: int
+    failed_deleted: int
+    pending_matches_expired: int
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "reclaimed": self.reclaimed,
+            "failed": self.failed,
+            "requeued": len(self.requeue),
+            "failed_deleted": self.failed_deleted,
+            "pending_matches_expired": self.pending_matches_expired,
+        }
+
+
+def sweep() -> Sweep:
+    """Take back frames claimed by a crashed worker; fail those out of attempts; purge expired rows;
+    return the frames left pending too long, for the caller to queue again."""
     now = timezone.now()
     stale_claim = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
     reclaimed = Frame.objects.filter(
@@ -160,19 +179,16 @@ def sweep() -> dict[str, int]:
         _give_up_or_retry(frame, "worker lost on every attempt", retry=False)
         failed += 1
     stale = now - timedelta(seconds=settings.FRAME_STALE_SECONDS)
-    requeued = 0
-    for frame_id in Frame.objects.filter(status=Frame.Status.PENDING, received_at__lt=stale).values_list(
-        "id", flat=True
-    )[:1000]:
-        enqueue(task, frame_id)
-        requeued += 1
+    requeue = list(
+        Frame.objects.filter(status=Frame.Status.PENDING, received_at__lt=stale).values_list("id", flat=True)[:1000]
+    )
     old_failures, _ = Frame.objects.filter(
         status=Frame.Status.FAILED, processed_at__lt=now - timedelta(days=1)
     ).delete()
-    return {
-        "reclaimed": reclaimed,
-        "failed": failed,
-        "requeued": requeued,
-        "failed_deleted": old_failures,
-        "pending_matches_expired": purge_expired_pending(),
-    }
+    return Sweep(
+        requeue=requeue,
+        reclaimed=reclaimed,
+        failed=failed,
+        failed_deleted=old_failures,
+        pending_matches_expired=purge_expired_pending(),
+    )

@@ -18,9 +18,9 @@ app.autodiscover_tasks()
 def load_models_in_each_worker_process(**kwargs: object) -> None:
     """Each pool process loads the recognition models when it starts, not during its first job
     (where the load would count against the job's time limit)."""
-    from recognition.tasks import warm_up
+    from bankwatch import jobs
 
     try:
-        warm_up.run()
+        jobs.run("recognition.warm_up")
     except Exception:
         logging.getLogger(__name__).exception("models not loaded at start; the first job will load them")

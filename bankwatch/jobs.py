@@ -1,8 +1,13 @@
 """Background jobs: one call, two ways to run.
 
-`enqueue(task, *args)` hands a Celery task to the broker when JOB_BACKEND is "celery",
-or to a pool of worker threads inside this process in the embedded mode. Either way the
-job starts only after the current transaction commits, and never inside the request.
+`enqueue(name, *args)` hands the Celery task registered under `name` to the broker when
+JOB_BACKEND is "celery", or to a pool of worker threads inside this process in the embedded
+mode. Either way the job starts only after the current transaction commits, and never inside
+the request.
+
+Tasks are named, never imported, by the code that queues them: a task module imports the
+domain code it calls (`alerts/tasks.py` -> `alerts/pipeline.py`), never the reverse, and this
+module is the one registry that resolves a name to its task.
 """
 
 import logging
@@ -29,28 +34,44 @@ def executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def _run_in_thread(task: Task, args: tuple[Any, ...]) -> Any:
+def task(name: str) -> Task:
+    """The task registered under `name` ("alerts.process_frame"); KeyError when there is none."""
+    from bankwatch.celery import app
+
+    if name not in app.tasks:
+        app.loader.import_default_modules()  # every app's tasks module, as a worker does at start
+    return app.tasks[name]
+
+
+def run(name: str, *args: Any) -> Any:
+    """Run a task's body here and now, in this thread (commands, and tests that run jobs inline)."""
+    return task(name).run(*args)
+
+
+def _run_in_thread(job: Task, args: tuple[Any, ...]) -> Any:
     close_old_connections()
     try:
-        return task.run(*args)
+        return job.run(*args)
     except Exception:
-        logger.exception("job %s failed", task.name)
+        logger.exception("job %s failed", job.name)
         raise
     finally:
         close_old_connections()
 
 
-def _submit(task: Task, args: tuple[Any, ...]) -> None:
+def _submit(job: Task, args: tuple[Any, ...]) -> None:
     if settings.JOB_BACKEND == "celery":
-        task.apply_async(args=args)
+        job.apply_async(args=args)
         return
-    future = executor().submit(_run_in_thread, task, args)
+    future = executor().submit(_run_in_thread, job, args)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
 
 
-def enqueue(task: Task, *args: Any) -> None:
-    transaction.on_commit(lambda: _submit(task, args))
+def enqueue(name: str, *args: Any) -> None:
+    """Queue the task `name` with `args` once the current transaction commits (at once outside one)."""
+    job = task(name)  # an unknown name fails here, in the caller, not later in a callback
+    transaction.on_commit(lambda: _submit(job, args))
 
 
 _models_requested = False

@@ -164,9 +164,7 @@ def delete_photo(photo: ReferencePhoto, *, actor: User | None = None, request: H
 
 
 def queue_enrollment(photo: ReferencePhoto) -> None:
-    from enrollment.tasks import enroll_photo_task
-
-    jobs.enqueue(enroll_photo_task, photo.pk)
+    jobs.enqueue("enrollment.enroll_photo", photo.pk)
 
 
 def enroll_photo(photo_id: int) -> ReferencePhoto:
@@ -323,12 +321,10 @@ def start_import(
     request: HttpRequest | None = None,
 ) -> ImportJob:
     """Store a CSV of subjects and a zip of photos and queue their import (enrollment/importer.py)."""
-    from enrollment.tasks import import_subjects_task
-
     job = ImportJob(watchlist=watchlist, created_by=actor)
     job.csv_file.save(f"{uuid.uuid4().hex}.csv", ContentFile(csv_data), save=False)
     job.zip_file.save(f"{uuid.uuid4().hex}.zip", ContentFile(zip_data), save=False)
     job.save()
     record("import.started", job, actor=actor, request=request, watchlist=watchlist.name)
-    jobs.enqueue(import_subjects_task, job.pk)
+    jobs.enqueue("enrollment.import_subjects", job.pk)
     return job

@@ -1,9 +1,24 @@
+"""Thin Celery tasks over the enrollment domain. Code that queues one names it
+(`jobs.enqueue("enrollment.enroll_photo", photo_id)`); nothing but the task registry imports this module.
+"""
+
 from celery import shared_task
+from django.conf import settings
 
-from enrollment import services
+from enrollment import importer, services
+
+# A bulk import creates up to importer.MAX_ROWS subjects and stores their photos (each photo's
+# enrollment is a job of its own), so it gets longer than one frame or one photo.
+IMPORT_SOFT_TIME_LIMIT = 600
+IMPORT_TIME_LIMIT = 900
 
 
-@shared_task(name="enrollment.enroll_photo", acks_late=True)
+@shared_task(
+    name="enrollment.enroll_photo",
+    acks_late=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
 def enroll_photo_task(photo_id: int) -> str:
     """Quality gate and template for one reference photo; returns the photo's status."""
     return services.enroll_photo(photo_id).status
@@ -15,9 +30,7 @@ def expire_subjects_task() -> int:
     return services.expire_due_subjects()
 
 
-@shared_task(name="enrollment.import_subjects")
+@shared_task(name="enrollment.import_subjects", soft_time_limit=IMPORT_SOFT_TIME_LIMIT, time_limit=IMPORT_TIME_LIMIT)
 def import_subjects_task(job_id: int) -> int:
     """Create the subjects of a bulk import and queue their photos' enrollment."""
-    from enrollment import importer
-
     return importer.run(job_id).subjects_created

@@ -29,10 +29,8 @@ def _interval(schedule: object) -> float | None:
 
 
 def _loop(entries: dict[str, tuple[str, float]]) -> None:
-    from bankwatch.celery import app
     from bankwatch.jobs import enqueue
 
-    app.loader.import_default_modules()  # autodiscovery: every app's tasks module, as a worker does
     due = {name: time.monotonic() + FIRST_RUN_DELAY_SECONDS for name in entries}
     while True:
         now = time.monotonic()
@@ -40,7 +38,7 @@ def _loop(entries: dict[str, tuple[str, float]]) -> None:
             if now >= due[name]:
                 due[name] = now + every
                 try:
-                    enqueue(app.tasks[task_name])
+                    enqueue(task_name)
                 except Exception:
                     logger.exception("periodic job %s could not be queued", name)
         time.sleep(max(1.0, min(due.values()) - time.monotonic()))

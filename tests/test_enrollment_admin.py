@@ -20,7 +20,7 @@ def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
     """Run background jobs at once, inside the test's transaction (the test database is not shared with threads)."""
     from bankwatch import jobs
 
-    monkeypatch.setattr(jobs, "enqueue", lambda task, *args: task.run(*args))
+    monkeypatch.setattr(jobs, "enqueue", jobs.run)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 
 from bankwatch import jobs
 from recognition.models import WorkerHeartbeat
-from recognition.tasks import warm_up
+from recognition.tasks import warm_up  # the test swaps its body; code queues it by name
 
 
 @pytest.mark.django_db(transaction=True)
@@ -13,7 +13,7 @@ def test_a_queued_job_runs_on_a_worker_thread_after_commit():
     from django.db import transaction
 
     with transaction.atomic():
-        jobs.enqueue(warm_up)
+        jobs.enqueue("recognition.warm_up")
         assert not WorkerHeartbeat.objects.exists()  # nothing runs before the commit
     assert jobs.wait_idle(60)
     heartbeat = WorkerHeartbeat.objects.get()
@@ -25,7 +25,7 @@ def test_a_queued_job_runs_on_a_worker_thread_after_commit():
 def test_the_job_does_not_run_in_the_calling_thread(monkeypatch):
     seen: list[str] = []
     monkeypatch.setattr(warm_up, "run", lambda: seen.append(threading.current_thread().name))
-    jobs.enqueue(warm_up)
+    jobs.enqueue("recognition.warm_up")
     assert jobs.wait_idle(30)
     assert seen and seen[0].startswith("bankwatch-job")
 

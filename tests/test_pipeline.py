@@ -13,6 +13,7 @@ from alerts import pipeline
 from alerts.ingest import store_pixels
 from alerts.models import Alert, Frame, PendingMatch, Sighting
 from alerts.samples import compose, load
+from bankwatch import jobs
 from recognition.engine import get_engine
 from recognition.images import decode_image
 from tests.factories import enroll, make_subject
@@ -93,7 +94,7 @@ def test_the_sweep_requeues_frames_a_crashed_worker_left_and_gives_up_after_the_
     Frame.objects.update(received_at=long_ago)
     hopeless.image.save("x.jpg", ContentFile(b"\xff\xd8"))
 
-    result = pipeline.sweep()
+    result = jobs.run("alerts.sweep_frames")  # the beat's job: sweep, then queue what it hands back
 
     assert sorted(queued) == sorted([crashed.pk, lost.pk])
     assert result["reclaimed"] == 1 and result["failed"] == 1

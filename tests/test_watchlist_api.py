@@ -19,7 +19,7 @@ from tests.conftest import photo
 def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
     from bankwatch import jobs
 
-    monkeypatch.setattr(jobs, "enqueue", lambda task, *args: task.run(*args))
+    monkeypatch.setattr(jobs, "enqueue", jobs.run)
 
 
 @pytest.fixture

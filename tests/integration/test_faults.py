@@ -36,9 +36,9 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.db.models import F
 from django.test import Client
 
-from alerts import pipeline
 from alerts.models import Alert, Frame, Sighting
 from alerts.samples import compose, load
+from bankwatch import jobs
 from bankwatch.asgi import application
 from bankwatch.celery import app as celery_app
 from cameras.services import create_camera
@@ -113,7 +113,7 @@ def start_worker(workers: list[WorkerProcess], tmp_path: Path) -> WorkerProcess:
 
 def sweep_until_all_processed(timeout: float) -> bool:
     def done() -> bool:
-        pipeline.sweep()
+        jobs.run("alerts.sweep_frames")
         return not Frame.objects.exists()
 
     return bool(wait_for(done, timeout=timeout, interval=1.0))

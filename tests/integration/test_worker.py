@@ -6,7 +6,6 @@ from django.db import connection
 
 from bankwatch import jobs
 from recognition.models import WorkerHeartbeat
-from recognition.tasks import warm_up
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ def test_the_suite_runs_on_postgresql_and_redis():
 
 
 def test_a_job_queued_through_redis_is_done_by_a_celery_worker_into_postgresql(celery_worker):
-    jobs.enqueue(warm_up)  # outside a transaction: on_commit runs at once
+    jobs.enqueue("recognition.warm_up")  # outside a transaction: on_commit runs at once
     heartbeat = wait_for(lambda: WorkerHeartbeat.objects.first(), timeout=90)
     assert heartbeat is not None, celery_worker.output()[-3000:]
     assert heartbeat.model_id == "SFace+yunet"

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from alerts.pipeline import sweep
 from bankwatch import jobs
 
 
@@ -19,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         while True:
-            result = sweep()
+            result = jobs.run("alerts.sweep_frames")
             jobs.wait_idle(300)
             self.stdout.write(json.dumps(result))
             if not options["every"]:
