@@ -43,7 +43,7 @@ def _pending_to_observation(row: PendingMatch, camera: Camera) -> Observation:
 
 def _is_repeat(alert: Alert, obs: Observation) -> bool:
     interval = timedelta(seconds=settings.SIGHTING_INTERVAL_SECONDS)
-    if obs.score > alert.score:
+    if alert.score is None or obs.score > alert.score:
         return False
     return Sighting.objects.filter(
         alert=alert, camera=obs.camera, seen_at__gt=obs.seen_at - interval, seen_at__lt=obs.seen_at + interval

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from alerts.access import alerts_visible_to, filter_alerts
 from alerts.feed import serialize_alert
 from alerts.models import Alert
-from alerts.review import REVIEW_ACTIONS, ReviewError, review_alert
+from alerts.review import ALL_ACTIONS, ReviewError, review_alert
 from audit.log import record
 
 
@@ -33,6 +33,19 @@ class WatchlistRefSerializer(RefSerializer):
     requires_acknowledgement = serializers.BooleanField()
 
 
+class CameraRefSerializer(RefSerializer):
+    false_alarms = serializers.IntegerField(
+        required=False, help_text="covered-face events only: the camera's events a reviewer called a false alarm"
+    )
+
+
+class CoveringSerializer(serializers.Serializer):
+    labels = serializers.ListField(
+        child=serializers.CharField(), help_text="mask, helmet, sunglasses, hood; face_hidden: no face visible"
+    )
+    scores = serializers.DictField(child=serializers.FloatField(), help_text="each label's confidence, 0..1")
+
+
 class ImagesSerializer(serializers.Serializer):
     probe = serializers.CharField(allow_null=True)
     frame = serializers.CharField(allow_null=True)
@@ -42,15 +55,22 @@ class AlertSerializer(serializers.Serializer):
     """How an alert looks in the API, on the socket and in evidence: alerts.feed.serialize_alert."""
 
     id = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=Alert.Kind.choices, help_text="covered: a covered face at the door, naming no one"
+    )
     status = serializers.ChoiceField(choices=Alert.Status.choices)
     dismiss_reason = serializers.CharField(allow_blank=True)
-    subject = RefSerializer()
-    watchlist = WatchlistRefSerializer()
-    camera = RefSerializer()
+    response = serializers.CharField(allow_blank=True, help_text="covered: asked_to_uncover or security_called")
+    subject = RefSerializer(allow_null=True, help_text="null for a covered-face event")
+    watchlist = WatchlistRefSerializer(allow_null=True, help_text="null for a covered-face event")
+    covering = CoveringSerializer(
+        allow_null=True, help_text="what covered the face: a covered-face event, or a match made on a covered face"
+    )
+    camera = CameraRefSerializer()
     branch = RefSerializer()
     bank = RefSerializer()
-    score = serializers.FloatField()
-    threshold = serializers.FloatField()
+    score = serializers.FloatField(allow_null=True, help_text="null for a covered-face event")
+    threshold = serializers.FloatField(allow_null=True, help_text="null for a covered-face event")
     sightings = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     last_seen_at = serializers.DateTimeField()
@@ -63,7 +83,7 @@ class AlertSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=list(REVIEW_ACTIONS))
+    action = serializers.ChoiceField(choices=ALL_ACTIONS)
     reason = serializers.ChoiceField(choices=Alert.DismissReason.choices, required=False, allow_blank=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     version = serializers.IntegerField(min_value=1)
@@ -120,7 +140,8 @@ class AlertReview(GenericAPIView):
     @extend_schema(
         request=ReviewSerializer,
         responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
-        description="Move an alert: start_review, confirm, dismiss (reason required) or escalate. "
+        description="Move an alert: start_review, confirm, dismiss (reason required) or escalate; a covered-face "
+        "event: start_review, asked_to_uncover, security_called, false_alarm or escalate. "
         "`version` is the one you read; if someone changed the alert since, the answer is 409.",
     )
     def post(self, request: Request, alert_id: int) -> Response:

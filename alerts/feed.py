@@ -18,23 +18,25 @@ POLICE_STATUSES = {Alert.Status.ESCALATED, Alert.Status.CASE_OPENED, Alert.Statu
 
 
 def serialize_alert(alert: Alert) -> dict[str, Any]:
+    """A match names its subject, watchlist and score; a covered-face event names no one and says
+    what covered the face (`covering`), with its camera's count of false alarms."""
+    covered = alert.is_covered_event
+    camera: dict[str, Any] = {"id": alert.camera_id, "name": alert.camera.name}
+    if covered:
+        camera["false_alarms"] = covered_false_alarms(alert.camera_id)
     return {
         "id": alert.pk,
+        "kind": alert.kind,
         "status": alert.status,
         "dismiss_reason": alert.dismiss_reason,
-        "subject": {"id": alert.subject_id, "name": alert.subject.full_name},
-        "watchlist": {
-            "id": alert.watchlist_id,
-            "name": alert.watchlist.name,
-            "colour": alert.watchlist.colour,
-            "sound": alert.watchlist.sound,
-            "requires_acknowledgement": alert.watchlist.requires_acknowledgement,
-        },
-        "camera": {"id": alert.camera_id, "name": alert.camera.name},
+        "response": alert.response,
+        **_identity(alert),
+        "covering": alert.covering or None,
+        "camera": camera,
         "branch": {"id": alert.branch_id, "name": alert.branch.name},
         "bank": {"id": alert.bank_id, "name": alert.bank.name},
-        "score": round(alert.score, 4),
-        "threshold": round(alert.threshold, 4),
+        "score": None if alert.score is None else round(alert.score, 4),
+        "threshold": None if alert.threshold is None else round(alert.threshold, 4),
         # A queue annotates n_sightings so that a page of alerts is not one count query per row.
         "sightings": getattr(alert, "n_sightings", None) or alert.sightings.count(),
         "created_at": alert.created_at.isoformat(),
@@ -46,6 +48,30 @@ def serialize_alert(alert: Alert) -> dict[str, Any]:
         },
         "url": reverse("alert-detail", args=[alert.pk]),
     }
+
+
+def _identity(alert: Alert) -> dict[str, Any]:
+    """Whom a match names; a covered-face event names no one."""
+    subject, watchlist = alert.subject, alert.watchlist
+    if subject is None or watchlist is None:
+        return {"subject": None, "watchlist": None}
+    return {
+        "subject": {"id": subject.pk, "name": subject.full_name},
+        "watchlist": {
+            "id": watchlist.pk,
+            "name": watchlist.name,
+            "colour": watchlist.colour,
+            "sound": watchlist.sound,
+            "requires_acknowledgement": watchlist.requires_acknowledgement,
+        },
+    }
+
+
+def covered_false_alarms(camera_id: int) -> int:
+    """How many covered-face events of this camera a reviewer called a false alarm: its precision in the field."""
+    return Alert.objects.filter(
+        camera_id=camera_id, kind=Alert.Kind.COVERED, dismiss_reason=Alert.DismissReason.FALSE_ALARM
+    ).count()
 
 
 def groups_for(event: AlertEvent) -> list[str]:

@@ -8,6 +8,16 @@ from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
 from organizations.models import Bank, Branch
 
+# What each covering label means to a person (labels come from recognition.covering, plus
+# face_hidden: someone in view whose face the detector cannot see).
+COVERING_LABELS = {
+    "mask": _("mask"),
+    "helmet": _("helmet"),
+    "sunglasses": _("sunglasses"),
+    "hood": _("hood or cap"),
+    "face_hidden": _("face not visible"),
+}
+
 
 class Frame(models.Model):
     """A camera frame waiting for, or under, recognition. Deleted once processed unless it is evidence."""
@@ -31,6 +41,17 @@ class Frame(models.Model):
 
 
 class Alert(models.Model):
+    """A match against a watchlist, or a covered-face event (`kind`): the second makes no identity
+    claim, so it has no subject, watchlist, score or threshold, only the covering seen."""
+
+    class Kind(models.TextChoices):
+        MATCH = "match", _("Watchlist match")
+        COVERED = "covered", _("Covered face")
+
+    class Response(models.TextChoices):
+        ASKED_TO_UNCOVER = "asked_to_uncover", _("Asked to uncover")
+        SECURITY_CALLED = "security_called", _("Security called")
+
     class Status(models.TextChoices):
         NEW = "new", _("New")
         IN_REVIEW = "in_review", _("In review")
@@ -45,17 +66,23 @@ class Alert(models.Model):
         POOR_IMAGE = "poor_image", _("Image too poor")
         DUPLICATE = "duplicate", _("Duplicate")
         OTHER = "other", _("Other")
+        FALSE_ALARM = "false_alarm", _("False alarm")
 
-    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="alerts")
-    watchlist = models.ForeignKey(Watchlist, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MATCH, db_index=True)
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
+    watchlist = models.ForeignKey(Watchlist, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")
     camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="alerts")
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="alerts")
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="alerts")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW, db_index=True)
     dismiss_reason = models.CharField(max_length=20, choices=DismissReason.choices, blank=True)
     note = models.TextField(blank=True)
-    score = models.FloatField(help_text="highest cosine similarity seen")
-    threshold = models.FloatField(help_text="the watchlist threshold when raised")
+    score = models.FloatField(null=True, blank=True, help_text="highest cosine similarity seen (matches only)")
+    threshold = models.FloatField(null=True, blank=True, help_text="the watchlist threshold when raised (matches only)")
+    # {"labels": [...], "scores": {label: confidence}}: what covered the probe face (a covered-face
+    # event, or a match made on a covered face). Kept only on alerts, never for faces that raise nothing.
+    covering = models.JSONField(default=dict, blank=True)
+    response = models.CharField(max_length=20, choices=Response.choices, blank=True)
     probe_crop = models.FileField(upload_to="alerts/crops/", blank=True)
     evidence_frame = models.FileField(upload_to="alerts/frames/", blank=True, help_text="bystanders blurred")
     box = models.JSONField(default=list)
@@ -72,9 +99,40 @@ class Alert(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["bank", "status", "created_at"])]
+        constraints = [
+            # A covered-face event makes no identity claim; a match always names whom and how sure.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="match", subject__isnull=False, watchlist__isnull=False, score__isnull=False)
+                    | models.Q(kind="covered", subject__isnull=True, watchlist__isnull=True, score__isnull=True)
+                ),
+                name="covered_event_names_no_one",
+            )
+        ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.COVERED:
+            return f"Covered-face event #{self.pk} at {self.branch}"
         return f"Alert #{self.pk} {self.subject} at {self.branch}"
+
+    @property
+    def is_covered_event(self) -> bool:
+        return self.kind == self.Kind.COVERED
+
+    @property
+    def covering_labels(self) -> list[str]:
+        return list((self.covering or {}).get("labels", []))
+
+    @property
+    def covering_names(self) -> str:
+        return ", ".join(str(COVERING_LABELS.get(label, label)) for label in self.covering_labels)
+
+    @property
+    def headline(self) -> str:
+        """What a list calls this alert: the subject's name, or what covered the face."""
+        if self.subject is None:
+            return str(_("Covered face: %(labels)s") % {"labels": self.covering_names})
+        return self.subject.full_name
 
 
 class Sighting(models.Model):
@@ -82,14 +140,20 @@ class Sighting(models.Model):
     camera = models.ForeignKey(Camera, on_delete=models.PROTECT, related_name="+")
     frame_id = models.BigIntegerField(help_text="the frame it came from; unique so a re-run job adds nothing")
     seen_at = models.DateTimeField(db_index=True)
-    score = models.FloatField()
+    score = models.FloatField(help_text="match: cosine similarity; covered-face event: the top covering confidence")
     box = models.JSONField(default=list)
+    covering = models.JSONField(default=dict, blank=True)
     face_crop = models.FileField(upload_to="alerts/crops/", blank=True)
     frame_image = models.FileField(upload_to="alerts/frames/", blank=True, help_text="bystanders blurred")
 
     class Meta:
         ordering = ["seen_at"]
         constraints = [models.UniqueConstraint(fields=["alert", "frame_id"], name="one_sighting_per_frame")]
+
+    @property
+    def covering_names(self) -> str:
+        labels = (self.covering or {}).get("labels", [])
+        return ", ".join(str(COVERING_LABELS.get(label, label)) for label in labels)
 
 
 class PendingMatch(models.Model):
@@ -116,6 +180,29 @@ class PendingMatch(models.Model):
         indexes = [models.Index(fields=["camera", "subject", "seen_at"])]
         constraints = [
             models.UniqueConstraint(fields=["camera", "subject", "frame_id"], name="one_pending_match_per_frame")
+        ]
+
+
+class PendingCovering(models.Model):
+    """A covered (or hidden) face seen once, waiting for agreement from another frame of the same
+    camera before it raises a covered-face event. Like PendingMatch, it goes once an event takes it
+    over or once the agreement window has passed (the sweep)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    frame_id = models.BigIntegerField()
+    face_index = models.PositiveSmallIntegerField(help_text="which covered face or hidden person of the frame")
+    seen_at = models.DateTimeField()
+    covering = models.JSONField(default=dict)
+    box = models.JSONField(default=list)
+    face_crop = models.BinaryField(blank=True)  # JPEG; empty for a hidden face
+    frame_image = models.BinaryField()  # JPEG, every other face blurred
+    embedding = models.BinaryField(null=True, blank=True)  # float32; none for a hidden face
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["camera", "seen_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "frame_id", "face_index"], name="one_pending_covering_per_face")
         ]
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from alerts.actions import Observation
 from alerts.agreement import observe, purge_expired_pending
+from alerts.covered import purge_expired_pending_coverings
 from alerts.models import Frame
 from enrollment import gallery
 from recognition import decision
@@ -155,6 +156,7 @@ class Sweep:
     failed: int
     failed_deleted: int
     pending_matches_expired: int
+    pending_coverings_expired: int
 
     def summary(self) -> dict[str, int]:
         return {
@@ -163,6 +165,7 @@ class Sweep:
             "requeued": len(self.requeue),
             "failed_deleted": self.failed_deleted,
             "pending_matches_expired": self.pending_matches_expired,
+            "pending_coverings_expired": self.pending_coverings_expired,
         }
 
 
@@ -191,4 +194,5 @@ def sweep() -> Sweep:
         failed=failed,
         failed_deleted=old_failures,
         pending_matches_expired=purge_expired_pending(),
+        pending_coverings_expired=purge_expired_pending_coverings(),
     )

@@ -3,6 +3,11 @@
     new ─▶ in_review ─▶ confirmed ─▶ escalated ─▶ case_opened ─▶ closed
       └────────┴──────────┴─▶ dismissed (not this person | image too poor | duplicate | other)
 
+A covered-face event (no one identified) has its own actions on the same states: "asked to
+uncover" and "security called" confirm it (the response is kept and audited; both may follow
+each other), "false alarm" dismisses it and counts against its camera; once confirmed it can be
+escalated to the police like a match, which is the only way the police ever see one.
+
 Every transition is one conditional UPDATE on (id, version, allowed statuses): of two
 reviewers acting on the same version, exactly one wins and the other gets a Conflict
 that says what happened, never a silent overwrite. Case transitions live in cases.actions
@@ -47,6 +52,19 @@ REVIEW_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "dismiss": ((Status.NEW, Status.IN_REVIEW, Status.CONFIRMED), Status.DISMISSED),
     "escalate": ((Status.CONFIRMED,), Status.ESCALATED),
 }
+COVERED_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "start_review": ((Status.NEW,), Status.IN_REVIEW),
+    "asked_to_uncover": ((Status.NEW, Status.IN_REVIEW, Status.CONFIRMED), Status.CONFIRMED),
+    "security_called": ((Status.NEW, Status.IN_REVIEW, Status.CONFIRMED), Status.CONFIRMED),
+    "false_alarm": ((Status.NEW, Status.IN_REVIEW, Status.CONFIRMED), Status.DISMISSED),
+    "escalate": ((Status.CONFIRMED,), Status.ESCALATED),
+}
+ALL_ACTIONS = [*REVIEW_ACTIONS, *(a for a in COVERED_ACTIONS if a not in REVIEW_ACTIONS)]
+MATCH_DISMISS_REASONS = [r for r in Alert.DismissReason if r != Alert.DismissReason.FALSE_ALARM]
+
+
+def actions_for(alert: Alert) -> dict[str, tuple[tuple[str, ...], str]]:
+    return COVERED_ACTIONS if alert.is_covered_event else REVIEW_ACTIONS
 
 
 def transition(
@@ -108,8 +126,10 @@ def review_alert(
     version: int,
     request: HttpRequest | None = None,
 ) -> Alert:
-    """Bank security's decision on an alert: start_review, confirm, dismiss (with a reason) or escalate."""
-    if action not in REVIEW_ACTIONS:
+    """Bank security's decision on an alert: start_review, confirm, dismiss (with a reason) or escalate;
+    on a covered-face event: start_review, asked_to_uncover, security_called, false_alarm or escalate."""
+    actions = actions_for(alert)
+    if action not in actions:
         raise ReviewError(_("Unknown action “%(action)s”.") % {"action": action})
     if not can_review(user) or not alerts_visible_to(user).filter(pk=alert.pk).exists():
         raise NotAllowed(_("You may not review this alert."))
@@ -117,12 +137,16 @@ def review_alert(
     if note:
         changes["note"] = note
     detail: dict[str, Any] = {"note": note} if note else {}
+    if action in Alert.Response.values:
+        changes["response"] = action
+    if action == "false_alarm":
+        changes["dismiss_reason"] = Alert.DismissReason.FALSE_ALARM
     if action == "dismiss":
-        if reason not in Alert.DismissReason.values:
+        if reason not in MATCH_DISMISS_REASONS:
             raise ReviewError(_("Say why the alert is dismissed: not this person, image too poor, duplicate or other."))
         changes["dismiss_reason"] = reason
         detail["reason"] = reason
-    allowed_from, to_status = REVIEW_ACTIONS[action]
+    allowed_from, to_status = actions[action]
     with transaction.atomic():
         alert = transition(
             alert,
@@ -145,6 +169,8 @@ def remember_not_this_person(alert: Alert, user: User) -> bool:
     from enrollment.services import add_counter_example  # enrollment imports nothing of alerts; keep it that way
 
     raw = getattr(alert, "probe_embedding", None)
+    if alert.subject is None:
+        return False  # a covered-face event names no one: there is no subject to exclude
     if not raw:
         record("alert.counter_example_missing", alert, actor=user, why="the alert has no probe embedding")
         return False

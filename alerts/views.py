@@ -23,9 +23,9 @@ from alerts.access import (
     filter_alerts,
     open_statuses_for,
 )
-from alerts.feed import serialize_alert
-from alerts.models import Alert
-from alerts.review import ReviewError, review_alert
+from alerts.feed import covered_false_alarms, serialize_alert
+from alerts.models import COVERING_LABELS, Alert
+from alerts.review import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from audit.log import record
 from enrollment.models import ReferencePhoto, Watchlist
 from organizations.models import Branch
@@ -67,7 +67,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "noPermission": _("Notifications are blocked in this browser."),
                 "on": _("Sound and notifications on"),
                 "statuses": dict(Alert.Status.choices),
+                "covered": _("Covered face"),
+                "coveredAtDoor": _("Covered face at the door"),
+                "noIdentity": _("no one identified"),
+                "coveringNames": {code: str(name) for code, name in COVERING_LABELS.items()},
             },
+            "coveredSound": "covered",
         },
         "branches": Branch.objects.filter(pk__in=visible.values("branch_id")).select_related("bank").order_by("name"),
         "watchlists": Watchlist.objects.filter(is_active=True).order_by("name"),
@@ -87,18 +92,26 @@ def last_event_id_for(user: User) -> int:
 
 def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> dict[str, object]:
     user = _user(request)
-    margin = alert.score - alert.threshold
+    covered = alert.is_covered_event
+    scores = (alert.covering or {}).get("scores", {})
     return {
         "alert": alert,
         "sightings": alert.sightings.select_related("camera__branch__bank").order_by("seen_at", "id"),
-        "references": alert.subject.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("pk")[:6],
-        "margin": margin,
+        "references": []
+        if alert.subject is None
+        else alert.subject.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("pk")[:6],
+        "margin": None if covered else (alert.score or 0.0) - (alert.threshold or 0.0),
         # Score and threshold on one 0..1 bar: where the threshold sits and how far past it the score is.
-        "score_pct": max(0.0, min(100.0, alert.score * 100)),
-        "threshold_pct": max(0.0, min(100.0, alert.threshold * 100)),
+        "score_pct": max(0.0, min(100.0, (alert.score or 0.0) * 100)),
+        "threshold_pct": max(0.0, min(100.0, (alert.threshold or 0.0) * 100)),
+        "covering": [
+            {"code": label, "name": COVERING_LABELS.get(label, label), "confidence": scores.get(label)}
+            for label in alert.covering_labels
+        ],
+        "false_alarms": covered_false_alarms(alert.camera_id) if covered else None,
         "can_decide": can_review(user) and alert.status in OPEN_FOR_BANK,
         "can_run_cases": can_run_cases(user),
-        "reasons": Alert.DismissReason.choices,
+        "reasons": [(r.value, r.label) for r in MATCH_DISMISS_REASONS],
         "case": getattr(alert, "case", None)
         if alert.status in (Alert.Status.CASE_OPENED, Alert.Status.CLOSED)
         else None,
@@ -180,6 +193,8 @@ def sighting_image(request: HttpRequest, alert_id: int, sighting_id: int, kind: 
 def reference_photo(request: HttpRequest, alert_id: int, photo_id: int) -> FileResponse:
     """A reference photo of the alert's subject, only to someone who may see the alert."""
     alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
+    if alert.subject is None:
+        raise Http404("a covered-face event has no reference photos")
     photo = get_object_or_404(alert.subject.photos, pk=photo_id, status=ReferencePhoto.Status.ACCEPTED)
     field = photo.face_crop or photo.image
     return _serve(request, field, "subject.photo_viewed", alert.subject, photo_id=photo.pk, alert_id=alert.pk)

@@ -249,6 +249,22 @@ ALERT_COOLDOWN_SECONDS = envint("BANKWATCH_ALERT_COOLDOWN_SECONDS", 600, minimum
 # At most one sighting per camera this often (a better score always counts): a person standing
 # in front of a camera should not fill the alert with hundreds of near-identical images.
 SIGHTING_INTERVAL_SECONDS = envfloat("BANKWATCH_SIGHTING_INTERVAL_SECONDS", 1.0, 0.0, 3600.0)
+# --- Covered faces (alerts/covered.py) ---------------------------------------
+# Cameras of these roles raise covered-face events (the door, by default); every camera's matches
+# still say when the face was covered. Roles: entrance, lobby, counter, atm, other (Camera.role).
+CAMERA_ROLES = ("entrance", "lobby", "counter", "atm", "other")
+COVERED_EVENT_ROLES = envlist("BANKWATCH_COVERED_EVENT_ROLES", ["entrance"])
+if unknown_roles := sorted(set(COVERED_EVENT_ROLES) - set(CAMERA_ROLES)):
+    raise ImproperlyConfigured(f"BANKWATCH_COVERED_EVENT_ROLES names unknown roles {unknown_roles}: use {CAMERA_ROLES}")
+# Two covered faces are one person when their embeddings are at least this similar: by default the
+# model's own same-person threshold (a covered face scores lower, so one person may make two events
+# rather than two people one).
+COVERED_SAME_PERSON_SIMILARITY = envfloat(
+    "BANKWATCH_COVERED_SAME_PERSON_SIMILARITY", PUBLISHED_THRESHOLDS[RECOGNITION_MODEL], -1.0, 1.0
+)
+# face_hidden: a person in view of an entrance camera in this many frames (within the agreement
+# window) with no face the detector can see.
+COVERED_HIDDEN_MIN_FRAMES = envint("BANKWATCH_COVERED_HIDDEN_MIN_FRAMES", 3, minimum=2)
 FRAME_MAX_ATTEMPTS = envint("BANKWATCH_FRAME_MAX_ATTEMPTS", 3, minimum=1)
 # The sweep re-queues frames pending this long (a lost job) or claimed longer than the hard limit.
 FRAME_STALE_SECONDS = envint("BANKWATCH_FRAME_STALE_SECONDS", 120, minimum=5)
@@ -311,6 +327,9 @@ RETENTION_DISMISSED_ALERT_DAYS = envint("BANKWATCH_RETENTION_DISMISSED_ALERT_DAY
 RETENTION_EXPIRED_SUBJECT_DAYS = envint("BANKWATCH_RETENTION_EXPIRED_SUBJECT_DAYS", 0, minimum=0)
 RETENTION_FRAME_MAX_HOURS = envint("BANKWATCH_RETENTION_FRAME_MAX_HOURS", 24, minimum=1)
 RETENTION_IMPORT_DAYS = envint("BANKWATCH_RETENTION_IMPORT_DAYS", 1, minimum=0)
+# A covered-face event's images (no one was identified) go this long after it was last seen,
+# unless it was escalated to the police, whose case needs them.
+RETENTION_COVERED_HOURS = envint("BANKWATCH_RETENTION_COVERED_HOURS", 24, minimum=1)
 RETENTION_ORPHAN_GRACE_SECONDS = envint("BANKWATCH_RETENTION_ORPHAN_GRACE_SECONDS", 600, minimum=0)
 # The embedded mode runs CELERY_BEAT_SCHEDULE on a thread of the server (retention/scheduler.py).
 EMBEDDED_BEAT = envbool("BANKWATCH_EMBEDDED_BEAT", True)

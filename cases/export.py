@@ -62,7 +62,10 @@ def metadata(case: Case, user: User, images: list[str]) -> dict[str, Any]:
             ],
         },
         "alert": serialize_alert(alert),
-        "subject": {
+        # A covered-face event names no one: its evidence is the covering seen, in "alert".
+        "subject": None
+        if alert.subject is None or alert.watchlist is None
+        else {
             "id": alert.subject_id,
             "full_name": alert.subject.full_name,
             "case_reference": alert.subject.case_reference,
@@ -75,6 +78,7 @@ def metadata(case: Case, user: User, images: list[str]) -> dict[str, Any]:
                 "id": s.pk,
                 "seen_at": s.seen_at.isoformat(),
                 "score": round(s.score, 4),
+                "covering": s.covering or None,
                 "camera": str(s.camera),
                 "box": s.box,
             }

@@ -7,14 +7,18 @@ file is a no-op) rather than bytes nothing points at any more.
 
 1. Dismissed alerts: after RETENTION_DISMISSED_ALERT_DAYS their crops, frames and probe
    embedding go; the row (who decided what, when) stays for the audit trail.
-2. Frames: a frame is recognised and deleted at once (alerts.pipeline); this is the safety
+2. Covered-face events (nobody identified): RETENTION_COVERED_HOURS after one was last seen, its
+   crops, frames and probe embedding go, whatever its state, unless it was escalated to the police
+   (their case needs the evidence; it then follows the alert's own retention). The row, with its
+   labels and the reviewer's decision, stays for the audit trail and the false-alarm counts.
+3. Frames: a frame is recognised and deleted at once (alerts.pipeline); this is the safety
    net. Images of finished frames and frames still unprocessed after RETENTION_FRAME_MAX_HOURS
    are deleted.
-3. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
+4. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
-4. Bulk imports: the CSV and zip of photos of a finished import go RETENTION_IMPORT_DAYS after it.
-5. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
+5. Bulk imports: the CSV and zip of photos of a finished import go RETENTION_IMPORT_DAYS after it.
+6. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
    that no row points at, older than RETENTION_ORPHAN_GRACE_SECONDS: a process died between
    saving the file and committing its row.
 """
@@ -25,10 +29,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Model, Q
+from django.db.models import Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from alerts.feed import POLICE_STATUSES
 from alerts.models import Alert, Frame, Sighting
 from audit.log import record
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
@@ -46,25 +51,35 @@ def _delete_files(*files: FieldFile) -> int:
     return deleted
 
 
-def purge_dismissed_alerts(now: datetime) -> int:
-    cutoff = now - timedelta(days=settings.RETENTION_DISMISSED_ALERT_DAYS)
-    has_biometrics = (
-        ~Q(probe_crop="") | ~Q(evidence_frame="") | Q(probe_embedding__isnull=False) | Q(sightings__face_crop__gt="")
-    )
-    alerts = Alert.objects.filter(status=Alert.Status.DISMISSED, updated_at__lt=cutoff).filter(has_biometrics)
+def _has_biometrics() -> Q:
+    return ~Q(probe_crop="") | ~Q(evidence_frame="") | Q(probe_embedding__isnull=False) | Q(sightings__face_crop__gt="")
+
+
+def _purge_alert_images(alerts: QuerySet[Alert]) -> int:
     purged = 0
-    for alert in alerts.distinct().iterator():
+    for alert in alerts.filter(_has_biometrics()).distinct().iterator():
         sightings = list(alert.sightings.all())
         files = _delete_files(
             alert.probe_crop, alert.evidence_frame, *(f for s in sightings for f in (s.face_crop, s.frame_image))
         )
         with transaction.atomic():
-            # update(), not save(): updated_at must keep the dismissal time and version must not move.
+            # update(), not save(): updated_at must keep the decision's time and version must not move.
             Alert.objects.filter(pk=alert.pk).update(probe_crop="", evidence_frame="", probe_embedding=None)
             Sighting.objects.filter(alert=alert).update(face_crop="", frame_image="")
-            record("retention.alert_images_purged", alert, actor_label=ACTOR, files=files)
+            record("retention.alert_images_purged", alert, actor_label=ACTOR, files=files, kind=alert.kind)
         purged += 1
     return purged
+
+
+def purge_dismissed_alerts(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_DISMISSED_ALERT_DAYS)
+    return _purge_alert_images(Alert.objects.filter(status=Alert.Status.DISMISSED, updated_at__lt=cutoff))
+
+
+def purge_covered_events(now: datetime) -> int:
+    cutoff = now - timedelta(hours=settings.RETENTION_COVERED_HOURS)
+    events = Alert.objects.filter(kind=Alert.Kind.COVERED, last_seen_at__lt=cutoff).exclude(status__in=POLICE_STATUSES)
+    return _purge_alert_images(events)
 
 
 def purge_frames(now: datetime) -> dict[str, int]:
@@ -174,6 +189,7 @@ def run_all(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     result = {
         "dismissed_alerts_purged": purge_dismissed_alerts(now),
+        "covered_events_purged": purge_covered_events(now),
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
         "imports_purged": purge_finished_imports(now),

@@ -55,6 +55,33 @@ def make_observation(camera: Camera, score: float = 0.6, with_images: bool = Tru
     return obs
 
 
+def make_covered_observation(
+    camera: Camera, labels: tuple[str, ...] = ("mask",), person: int | None = 7, **changes: object
+) -> Observation:
+    """A covered face at `camera` (labels with their confidences). `person` seeds its embedding, so
+    two observations with one `person` are the same face; None is a hidden face (no face seen)."""
+    scores = {label: 0.9 for label in labels if label != "face_hidden"}
+    obs = make_observation(
+        camera,
+        score=max(scores.values(), default=1.0),
+        threshold=0.0,
+        embedding=random_embedding(person) if person is not None else None,
+        covering={"labels": list(labels), "scores": scores},
+    )
+    if person is None:
+        obs.face_crop = b""
+    for key, value in changes.items():
+        setattr(obs, key, value)
+    return obs
+
+
+def make_covered_event(camera: Camera, labels: tuple[str, ...] = ("mask",), person: int = 7) -> Alert:
+    """A covered-face event raised through raise_covered_event (row + audit + feed event)."""
+    from alerts.actions import raise_covered_event
+
+    return raise_covered_event([make_covered_observation(camera, labels, person) for _ in range(2)])
+
+
 def make_alert(camera: Camera, subject: Subject, score: float = 0.6, with_images: bool = True) -> Alert:
     """An alert on `subject` seen by `camera`, raised through raise_alert (row + audit + feed event)."""
     return raise_alert(subject, subject.watchlist, [make_observation(camera, score, with_images)])

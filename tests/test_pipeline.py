@@ -64,7 +64,7 @@ def test_agreeing_frames_raise_one_alert_with_blurred_evidence_and_a_duplicate_j
     assert pipeline.process_frame(second.pk) is None
 
     alert = Alert.objects.get()
-    assert alert.pk == alert_id and alert.subject == robber and alert.score >= alert.threshold
+    assert alert.pk == alert_id and alert.subject == robber and alert.score >= alert.threshold  # type: ignore[operator]
     assert sorted(alert.sightings.values_list("frame_id", flat=True)) == [first.pk, second.pk]
     assert not Frame.objects.exists() and not PendingMatch.objects.exists() and not _media_files("frames")
     # The evidence frame shows the robber; the bystander beside him is pixelated past detection.

@@ -18,7 +18,7 @@ from audit.models import AuditEntry
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 from retention import scheduler
 from retention.jobs import run_all
-from tests.factories import make_alert, make_sighting, make_subject, random_embedding
+from tests.factories import make_alert, make_covered_event, make_sighting, make_subject, random_embedding
 
 DAY = timedelta(days=1)
 
@@ -106,6 +106,7 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
     assert on_disk(waiting.image) and default_storage.exists(young_orphan)
     assert result | {"dismissed_alerts_purged": 0} == {
         "dismissed_alerts_purged": 0,
+        "covered_events_purged": 0,
         "frame_images_cleared": 2,
         "stale_frames_dropped": 1,
         "orphan_files": 1,
@@ -114,6 +115,32 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
     }
     assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1}
     assert AuditEntry.objects.get(action="retention.orphan_files_purged").detail == {"files": 1}
+
+
+def test_a_covered_events_images_go_after_its_own_short_retention_bytes_included(cast, camera_with_token, settings):
+    settings.RETENTION_COVERED_HOURS = 24
+    camera, _ = camera_with_token
+    waiting = make_covered_event(camera, person=1)
+    handled = make_covered_event(camera, person=2)
+    handled = review_alert(handled, cast["alice"], "asked_to_uncover", version=handled.version)
+    escalated = make_covered_event(camera, person=3)
+    escalated = review_alert(escalated, cast["alice"], "security_called", version=escalated.version)
+    escalated = review_alert(escalated, cast["alice"], "escalate", version=escalated.version)
+    names = {e.pk: stored_names(e) for e in (waiting, handled, escalated)}
+    assert all(len(n) >= 3 and all(default_storage.exists(x) for x in n) for n in names.values())
+
+    assert run_all(timezone.now() + timedelta(hours=23))["covered_events_purged"] == 0
+    assert all(default_storage.exists(x) for n in names.values() for x in n)
+
+    result = run_all(timezone.now() + timedelta(hours=25))
+    assert result["covered_events_purged"] == 2
+    for event in (waiting, handled):
+        assert not any(default_storage.exists(x) for x in names[event.pk])
+        purged = Alert.objects.get(pk=event.pk)
+        assert stored_names(purged) == [] and purged.probe_embedding is None
+        assert purged.status == event.status and purged.covering_labels == ["mask"]  # the decision stays
+    assert all(default_storage.exists(x) for x in names[escalated.pk])  # the police case needs them
+    assert AuditEntry.objects.filter(action="retention.alert_images_purged", detail__kind="covered").count() == 2
 
 
 def test_files_no_row_points_at_are_deleted_from_every_biometric_folder(camera_with_token, settings):
@@ -207,6 +234,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(out) == {
         "dismissed_alerts_purged",
+            "covered_events_purged",
         "frame_images_cleared",
         "stale_frames_dropped",
         "orphan_files",

@@ -34,11 +34,70 @@
   function matchesFilters(alert) {
     if (config.openStatuses.indexOf(alert.status) < 0) { return false; }
     if (config.branch && String(alert.branch.id) !== config.branch) { return false; }
-    if (config.watchlist && String(alert.watchlist.id) !== config.watchlist) { return false; }
+    if (config.watchlist && (!alert.watchlist || String(alert.watchlist.id) !== config.watchlist)) { return false; }
     return true;
   }
 
+  function coveringText(alert) {
+    var covering = alert.covering || { labels: [], scores: {} };
+    return covering.labels.map(function (label) {
+      var name = labels.coveringNames[label] || label;
+      var confidence = covering.scores[label];
+      return confidence === undefined ? name : name + " " + confidence.toFixed(2);
+    }).join(", ");
+  }
+
+  // A covered-face event names no one: its row shows the frame (every other face pixelated) and
+  // what covered the face, in its own colour; its sound is its own too.
+  function coveredRow(alert) {
+    var tr = document.createElement("tr");
+    tr.dataset.alertId = alert.id;
+    tr.dataset.createdAt = alert.created_at;
+    tr.dataset.kind = "covered";
+    tr.className = "alert-row covered-row status-" + alert.status;
+    var swatch = document.createElement("td");
+    swatch.className = "swatch";
+    swatch.title = labels.covered;
+    tr.appendChild(swatch);
+    tr.appendChild(text("td", timeFormat.format(new Date(alert.created_at))));
+    var what = document.createElement("td");
+    if (alert.images.frame) {
+      var img = document.createElement("img");
+      img.className = "covered-thumb";
+      img.src = alert.images.frame;
+      img.alt = labels.coveredAtDoor;
+      what.appendChild(img);
+    }
+    var link = text("a", labels.covered);
+    link.href = alert.url;
+    what.appendChild(link);
+    alert.covering && alert.covering.labels.forEach(function (label) {
+      what.appendChild(document.createTextNode(" "));
+      what.appendChild(text("span", labels.coveringNames[label] || label, "label label-" + label));
+    });
+    tr.appendChild(what);
+    tr.appendChild(text("td", labels.noIdentity, "muted"));
+    tr.appendChild(text("td", alert.branch.name + " / " + alert.camera.name));
+    tr.appendChild(text("td", coveringText(alert), "num covering"));
+    tr.appendChild(text("td", String(alert.sightings), "num"));
+    tr.appendChild(text("td", labels.statuses[alert.status] || alert.status, "status-label"));
+    tr.addEventListener("click", function (event) {
+      if (event.target.tagName !== "A") { window.location.href = alert.url; }
+    });
+    return tr;
+  }
+
+  function soundOf(alert) {
+    if (alert.kind === "covered") { return config.coveredSound; }
+    return alert.watchlist.sound && alert.watchlist.sound !== "none" ? alert.watchlist.sound : null;
+  }
+
+  function mustAcknowledge(alert) {
+    return alert.kind === "covered" || alert.watchlist.requires_acknowledgement;
+  }
+
   function row(alert) {
+    if (alert.kind === "covered") { return coveredRow(alert); }
     var tr = document.createElement("tr");
     tr.dataset.alertId = alert.id;
     tr.dataset.createdAt = alert.created_at;
@@ -106,15 +165,17 @@
       setTimeout(function () { tr.classList.remove("fresh"); }, 8000);
     }
     if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
-    if (alert.watchlist.sound && alert.watchlist.sound !== "none") {
-      var audio = new Audio(config.soundBase + alert.watchlist.sound + ".wav");
+    var sound = soundOf(alert);
+    if (sound) {
+      var audio = new Audio(config.soundBase + sound + ".wav");
       audio.play().catch(function () { /* the browser wants a click first */ });
     }
     if ("Notification" in window && Notification.permission === "granted") {
-      var note = new Notification(labels.newAlert + ": " + alert.subject.name, {
-        body: alert.watchlist.name + " · " + alert.branch.name + " · " + score(alert.score),
-        tag: "bankwatch-alert-" + alert.id
-      });
+      var covered = alert.kind === "covered";
+      var title = covered ? labels.coveredAtDoor + ": " + coveringText(alert) : labels.newAlert + ": " + alert.subject.name;
+      var body = covered ? alert.branch.name + " · " + alert.camera.name
+        : alert.watchlist.name + " · " + alert.branch.name + " · " + score(alert.score);
+      var note = new Notification(title, { body: body, tag: "bankwatch-alert-" + alert.id });
       note.onclick = function () { window.focus(); window.location.href = alert.url; };
     }
   }
@@ -127,9 +188,8 @@
     Object.keys(pending).forEach(function (id) {
       var alert = pending[id];
       if (alert.status !== "new" || !list.querySelector('tr[data-alert-id="' + id + '"]')) { delete pending[id]; return; }
-      if (alert.watchlist.sound && alert.watchlist.sound !== "none") {
-        new Audio(config.soundBase + alert.watchlist.sound + ".wav").play().catch(function () {});
-      }
+      var sound = soundOf(alert);
+      if (sound) { new Audio(config.soundBase + sound + ".wav").play().catch(function () {}); }
     });
   }
   setInterval(remindUnacknowledged, 20000);
@@ -144,7 +204,7 @@
     }
     state.events += 1;
     var added = upsert(message.alert);
-    if (message.alert.watchlist.requires_acknowledgement && message.alert.status === "new") {
+    if (mustAcknowledge(message.alert) && message.alert.status === "new") {
       pending[message.alert.id] = message.alert;
     } else {
       delete pending[message.alert.id];
@@ -181,7 +241,7 @@
 
   JSON.parse(document.getElementById("initial-queue").textContent).forEach(function (alert) {
     upsert(alert);
-    if (alert.watchlist.requires_acknowledgement && alert.status === "new") { pending[alert.id] = alert; }
+    if (mustAcknowledge(alert) && alert.status === "new") { pending[alert.id] = alert; }
   });
   refreshEmpty();
 

@@ -19,7 +19,8 @@ from cameras.models import Camera
 class Command(BaseCommand):
     help = (
         "Feed a video file through the frame pipeline as if CAMERA had sent it, wait until every frame "
-        "is processed, print a JSON line per alert and, last, a summary. Capture times run from now."
+        "is processed, print a JSON line per alert and, last, a summary (with the covered-face events the "
+        "video raised under \"covered\"). Capture times run from now."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,8 +56,19 @@ class Command(BaseCommand):
             .annotate(best=Max("score"))
             .order_by("alert_id")
         )
+        covered = []
         for row in touched:
             alert = Alert.objects.select_related("subject", "watchlist").get(pk=row["alert_id"])
+            if alert.subject is None or alert.watchlist is None:  # a covered-face event: no one identified
+                covered.append(
+                    {
+                        "event_id": alert.pk,
+                        "camera_id": alert.camera_id,
+                        "labels": alert.covering_labels,
+                        "frames": alert.sightings.filter(frame_id__in=frame_ids).count(),
+                    }
+                )
+                continue
             line = {
                 "alert_id": alert.pk,
                 "subject": alert.subject.full_name,
@@ -68,7 +80,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(line, ensure_ascii=False))
         seen = [faces[i] for i in frame_ids if i in faces]
         summary = {"frames": len(frame_ids), "faces": sum(seen) if settings.JOB_BACKEND == "thread" else None}
-        self.stdout.write(json.dumps({**summary, "alerts": alerts}, ensure_ascii=False))
+        self.stdout.write(json.dumps({**summary, "alerts": alerts, "covered": covered}, ensure_ascii=False))
 
     def _feed(self, camera: Camera, capture: cv2.VideoCapture, fps: float) -> list[int]:
         """Sample the video at `fps` by its own clock; each sample goes through store_frame like an upload."""
