@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE["expire-subjects"] = {"task": "enrollment.expire_subjects",
 # unsigned ones are refused too.
 REQUIRE_SIGNED_FRAMES = envbool("BANKWATCH_REQUIRE_SIGNED_FRAMES", False)
 SIGNATURE_MAX_SKEW_SECONDS = envint("BANKWATCH_SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=10)
+# Paired browsers (cameras/devices.py): how long a one-time pairing code from pair_display lives,
+# and how many wrong codes one address may try in that time.
+PAIRING_CODE_SECONDS = envint("BANKWATCH_PAIRING_CODE_SECONDS", 600, minimum=30)
+PAIRING_ATTEMPT_LIMIT = envint("BANKWATCH_PAIRING_ATTEMPT_LIMIT", 10, minimum=1)
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("alerts.urls")),
     path("", include("cases.urls")),
+    path("", include("cameras.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("alerts.api_alerts")),
     path("api/v1/", include("alerts.api_urls")),

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.models import Branch
 
@@ -14,12 +15,20 @@ def hash_token(token: str) -> str:
 
 
 class Camera(models.Model):
+    class Role(models.TextChoices):
+        ENTRANCE = "entrance", pgettext_lazy("camera role", "entrance")
+        LOBBY = "lobby", pgettext_lazy("camera role", "lobby")
+        COUNTER = "counter", pgettext_lazy("camera role", "counter")
+        ATM = "atm", pgettext_lazy("camera role", "ATM")
+        OTHER = "other", pgettext_lazy("camera role", "other")
+
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="cameras")
     name = models.CharField(_("name"), max_length=200)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     # During rotation the previous token keeps working until this moment.
     previous_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
     previous_token_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OTHER)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
@@ -59,3 +68,40 @@ class Camera(models.Model):
             )
             .first()
         )
+
+
+class DeviceKind(models.TextChoices):
+    """What a paired browser may do for its one camera."""
+
+    DISPLAY = "display", pgettext_lazy("device kind", "display")  # shows the camera's prompts (the entrance display)
+    CAPTURE = "capture", pgettext_lazy("device kind", "capture")  # sends its webcam's frames as the camera
+
+
+class PairingCode(models.Model):
+    """A one-time code that `pair_display` prints; a device trades it for a token at /pair/."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="pairing_codes")
+    kind = models.CharField(max_length=16, choices=DeviceKind.choices)
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class PairedDevice(models.Model):
+    """A browser allowed to act for exactly one camera, as one kind; its token is stored hashed."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="devices")
+    kind = models.CharField(_("kind"), max_length=16, choices=DeviceKind.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True, default="")
+    paired_at = models.DateTimeField(_("paired at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("paired device")
+        verbose_name_plural = _("paired devices")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} · {self.camera}"

@@ -5,9 +5,9 @@ from organizations.services import get_or_create_branch
 
 
 @transaction.atomic
-def create_camera(bank_name: str, branch_name: str, name: str) -> tuple[Camera, str]:
+def create_camera(bank_name: str, branch_name: str, name: str, role: str = Camera.Role.OTHER) -> tuple[Camera, str]:
     """Register a camera (creating its bank and branch when missing); returns it and its token."""
-    camera = Camera(branch=get_or_create_branch(bank_name, branch_name), name=name)
+    camera = Camera(branch=get_or_create_branch(bank_name, branch_name), name=name, role=role)
     token = camera.issue_token()
     camera.save()
     return camera, token

@@ -28,14 +28,20 @@ from accounts.models import User
 from alerts.models import Alert, Frame
 from alerts.review import review_alert
 from bankwatch.routing import websocket_urlpatterns
+from cameras.devices import cookie_name, issue_pairing_code
+from cameras.models import Camera
 from cameras.services import create_camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote
 from enrollment.models import FaceTemplate, ReferencePhoto
 from tests.factories import make_alert, make_sighting, make_subject, random_embedding
 
-ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey"]
-USERS = frozenset(ROLES) - {"anonymous"}
+# Besides people: browsers paired with the world's camera (cameras/devices.py) as its entrance
+# display and as its capture device, and a display paired with another camera. A device token opens
+# only its own camera's device page of its kind; for everything else it is an anonymous visitor.
+DEVICES = {"display": "display", "capture": "capture", "other_display": "display"}
+ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey", *DEVICES]
+USERS = frozenset(ROLES) - {"anonymous"} - frozenset(DEVICES)
 ANY = None  # public, or a sign-in/out step: only "no server error" is checked
 SIGN_IN_PAGES = ("/login/", "/admin/login/", "/account/two-factor/")
 
@@ -86,6 +92,7 @@ NOTE = lambda w, user: {"text": "seen again at noon"}  # noqa: E731
 MATRIX: dict[str, Entry] = {
     "": Entry(ANY),
     "healthz": Entry(ANY),
+    "pair/": Entry(ANY),  # a device's sign-in step: trades a one-time code for its token
     "login/": Entry(ANY),
     "logout/": Entry(ANY, "POST"),
     "i18n/setlang/": Entry(ANY, "POST"),
@@ -185,7 +192,13 @@ def world(cast, settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     for name in ("Case subject", "API case subject"):
         with_case = escalated(name)
         cases.append(open_case(with_case, cast["paula"], version=with_case.version))
+    other_camera, _ = create_camera("Saigon Bank", "District 3", "Back door")
+    devices = {
+        role: pair_device(camera if role != "other_display" else other_camera, kind) for role, kind in DEVICES.items()
+    }
     return {
+        "camera": camera,
+        "devices": devices,
         "alert": alert,
         "sighting": sighting,
         "photo": photo,
@@ -196,11 +209,26 @@ def world(cast, settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-def clients(cast: dict[str, User], only: str = "") -> dict[str, Client]:
+def pair_device(camera: Camera, kind: str) -> tuple[str, str]:
+    """A device paired with camera as kind, the way /pair/ does it: its cookie's name and value."""
+    code, _ = issue_pairing_code(camera, kind)
+    response = Client().post("/pair/", {"code": code})
+    assert response.status_code in (200, 302), response.status_code
+    name = cookie_name(camera.pk, kind)
+    return name, response.cookies[name].value
+
+
+def clients(
+    cast: dict[str, User], only: str = "", devices: dict[str, tuple[str, str]] | None = None
+) -> dict[str, Client]:
     result = {"anonymous": Client()}
     for name in USERS if not only else USERS & {only}:
         result[name] = Client()
         result[name].force_login(cast[name])  # conftest also verifies the second factor
+    for role, (cookie, token) in (devices or {}).items():
+        if not only or role == only:
+            result[role] = Client()
+            result[role].cookies[cookie] = token
     return result
 
 
@@ -236,7 +264,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
     stale = set(MATRIX) - {route for route, _ in routes}
     assert not stale, f"MATRIX entries for routes that no longer exist: {sorted(stale)}"
 
-    users = clients(cast)
+    users = clients(cast, devices=world["devices"])
     wrong: list[str] = []
     checked = 0
     for route, _ in routes:
@@ -249,7 +277,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
             if route.startswith("admin/") and route != "admin/" and role in ADMIN_STAFF:
                 continue  # which admin pages a curator may open is the admin's own permission table
             # Signing out would end the shared session of every later check: use a throwaway one.
-            client = clients(cast, only=role)[role] if route in SESSION_ENDING else users[role]
+            client = clients(cast, role, world["devices"])[role] if route in SESSION_ENDING else users[role]
             before = state() if entry.method == "POST" else None
             if entry.method == "POST":
                 body = entry.body(world, cast.get(role))
@@ -279,18 +307,29 @@ async def test_every_socket_route_admits_only_the_roles_with_a_feed(cast):
     routes = [str(pattern.pattern) for pattern in websocket_urlpatterns]
     missing = [route for route in routes if route not in SOCKETS]
     assert not missing, f"socket routes with no entry in SOCKETS: {missing}"
+    camera_id, devices = await database_sync_to_async(_paired_devices)()
     wrong = []
     for route in routes:
         for role in ROLES:
             headers = [(b"origin", b"http://127.0.0.1")]
-            if role != "anonymous":
+            if role in devices:
+                name, token = devices[role]
+                headers.append((b"cookie", f"{name}={token}".encode()))
+            elif role != "anonymous":
                 headers.append((b"cookie", await database_sync_to_async(_cookie)(cast[role])))
-            socket = WebsocketCommunicator(application, "/" + route, headers=headers)
+            socket = WebsocketCommunicator(application, concrete(route, {"camera_id": camera_id}), headers=headers)
             connected, _ = await socket.connect()
             await socket.disconnect()
             if connected != (role in SOCKETS[route]):
                 wrong.append(f"{route} as {role}: {'accepted' if connected else 'refused'}")
     assert not wrong, wrong
+
+
+def _paired_devices() -> tuple[int, dict[str, tuple[str, str]]]:
+    camera, _ = create_camera("Saigon Bank", "District 3", "Door")
+    other, _ = create_camera("Saigon Bank", "District 3", "Back door")
+    devices = {role: pair_device(camera if role != "other_display" else other, kind) for role, kind in DEVICES.items()}
+    return camera.pk, devices
 
 
 def _cookie(user: User) -> bytes:
@@ -302,7 +341,7 @@ def _cookie(user: User) -> bytes:
 def test_nothing_is_served_under_the_media_url_not_even_to_its_owner(world, cast):
     """Biometric files go out only through the scope-checked views above, never as public media."""
     names = [world["alert"].probe_crop.name, world["sighting"].face_crop.name, world["photo"].image.name]
-    users = clients(cast)
+    users = clients(cast, devices=world["devices"])
     for name in [*names, "", "alerts/", "../db.sqlite3"]:
         for role in ROLES:
             response = users[role].get(settings.MEDIA_URL + name)

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from cameras.models import Camera
 from cameras.services import create_camera
 
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--bank", required=True)
         parser.add_argument("--branch", required=True)
         parser.add_argument("--name", required=True)
+        parser.add_argument("--role", choices=Camera.Role.values, default=Camera.Role.OTHER)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        camera, token = create_camera(options["bank"], options["branch"], options["name"])
+        camera, token = create_camera(options["bank"], options["branch"], options["name"], role=options["role"])
         self.stdout.write(json.dumps({"camera_id": camera.pk, "token": token}))
