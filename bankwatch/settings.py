@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "enrollment",
     "alerts",
     "cases",
+    "entrance",
     "retention",
 ]
 
@@ -265,6 +266,9 @@ COVERED_SAME_PERSON_SIMILARITY = envfloat(
 # face_hidden: a person in view of an entrance camera in this many frames (within the agreement
 # window) with no face the detector can see.
 COVERED_HIDDEN_MIN_FRAMES = envint("BANKWATCH_COVERED_HIDDEN_MIN_FRAMES", 3, minimum=2)
+# ... and only a person this tall in the frame: a face is about a seventh of a person's height, so
+# a shorter person's face would be too small to judge anyway (RECOGNITION_MIN_FACE_PX), not hidden.
+COVERED_HIDDEN_MIN_PERSON_PX = envint("BANKWATCH_COVERED_HIDDEN_MIN_PERSON_PX", 7 * RECOGNITION_MIN_FACE_PX, minimum=16)
 FRAME_MAX_ATTEMPTS = envint("BANKWATCH_FRAME_MAX_ATTEMPTS", 3, minimum=1)
 # The sweep re-queues frames pending this long (a lost job) or claimed longer than the hard limit.
 FRAME_STALE_SECONDS = envint("BANKWATCH_FRAME_STALE_SECONDS", 120, minimum=5)

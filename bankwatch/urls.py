@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("cases.urls")),
     path("", include("cameras.urls")),
+    path("", include("entrance.urls")),
     path("audit/", include("audit.urls")),
     path("api/v1/", include("alerts.api_alerts")),
     path("api/v1/", include("alerts.api_urls")),
