@@ -6,6 +6,7 @@ Production is chosen by environment alone: DATABASE_URL (PostgreSQL), REDIS_URL
 (channel layer and Celery broker) and BANKWATCH_S3_BUCKET (media on S3).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "organizations",
     "cameras",
@@ -80,13 +82,16 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bankwatch.urls"
 ASGI_APPLICATION = "bankwatch.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
-# Counts failed sign-ins per user name and address and refuses locked ones (accounts/throttle.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# django-axes refuses a locked-out user name and address before the password is checked
+# (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -315,9 +320,29 @@ if envbool("BANKWATCH_PROXY_SSL_HEADER", False):
 SECURE_HSTS_SECONDS = envint("BANKWATCH_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("BANKWATCH_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("BANKWATCH_HSTS_PRELOAD", True)
-# Sign-in throttling: this many failures from one address for one user name lock that pair out.
+# Reverse proxies whose X-Forwarded-For entries are believed (addresses or CIDR networks);
+# the client address is the rightmost entry not among them (bankwatch/addresses.py).
+TRUSTED_PROXIES = envlist("BANKWATCH_TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"BANKWATCH_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
+# Sign-in throttling (accounts/throttle.py): this many failures from one address for one user
+# name lock that pair out (django-axes); past LOGIN_BACKOFF_AFTER failures of a user name from
+# any addresses, each further try waits 1, 2, 4 … up to LOGIN_BACKOFF_MAX_SECONDS.
 LOGIN_FAILURE_LIMIT = envint("BANKWATCH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("BANKWATCH_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+LOGIN_BACKOFF_AFTER = envint("BANKWATCH_LOGIN_BACKOFF_AFTER", 10, minimum=1)
+LOGIN_BACKOFF_MAX_SECONDS = envint("BANKWATCH_LOGIN_BACKOFF_MAX_SECONDS", 60, minimum=1)
+AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "bankwatch.addresses.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.throttle.axes_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 # Police liaisons, curators and superusers need a TOTP device (django-otp) on top of their password.
 REQUIRE_2FA = envbool("BANKWATCH_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "BankWatch"

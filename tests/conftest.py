@@ -43,6 +43,22 @@ def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Counters kept in the cache (sign-in back-off, camera rate limits, nonces) start at zero."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+
+    # Redis (integration tests) also holds the Celery queue: its keys expire on their own.
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+    yield
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]
     # The test client speaks plain HTTP; production's HTTPS redirect is tested in test_deploy_check.py.
     settings.SECURE_SSL_REDIRECT = False
