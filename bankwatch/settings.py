@@ -242,6 +242,10 @@ RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
 MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+# Any request body past this gets 413 before it is held (bankwatch/bodylimit.py): the largest
+# upload plus multipart overhead; the admin's bulk import (a zip of photos) gets its own limit.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+MAX_IMPORT_BYTES = envint("BANKWATCH_MAX_IMPORT_BYTES", 256 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
