@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -295,6 +296,19 @@ SIGNATURE_MAX_SKEW_SECONDS = envint("BANKWATCH_SIGNATURE_MAX_SKEW_SECONDS", 300,
 # and how many wrong codes one address may try in that time.
 PAIRING_CODE_SECONDS = envint("BANKWATCH_PAIRING_CODE_SECONDS", 600, minimum=30)
 PAIRING_ATTEMPT_LIMIT = envint("BANKWATCH_PAIRING_ATTEMPT_LIMIT", 10, minimum=1)
+# Pulled cameras (cameras/credentials.py, cameras/supervisor.py): Fernet keys for the stream credentials
+# (newest first; default: derived from SECRET_KEY), the default sampling rate, and the supervisor's lease.
+STREAM_KEYS = envlist("BANKWATCH_STREAM_KEYS", [])
+for _key in STREAM_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("BANKWATCH_STREAM_KEYS must hold Fernet keys (Fernet.generate_key())") from None
+CAMERA_FPS = envfloat("BANKWATCH_CAMERA_FPS", 5.0, low=0.1, high=30.0)
+CAMERA_OFFLINE_SECONDS = envint("BANKWATCH_CAMERA_OFFLINE_SECONDS", 15, minimum=2)
+STREAM_LEASE_SECONDS = envint("BANKWATCH_STREAM_LEASE_SECONDS", 15, minimum=3)
+STREAM_MAX_BACKLOG = envint("BANKWATCH_STREAM_MAX_BACKLOG", 8, minimum=1)
+EMBEDDED_CAMERAS = envbool("BANKWATCH_EMBEDDED_CAMERAS", True)
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")

@@ -234,7 +234,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(out) == {
         "dismissed_alerts_purged",
-            "covered_events_purged",
+        "covered_events_purged",
         "frame_images_cleared",
         "stale_frames_dropped",
         "orphan_files",
