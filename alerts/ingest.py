@@ -51,7 +51,7 @@ def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None
     The check decodes a JPEG at 1/8 scale, which is enough to catch wrong types, bombs
     and truncated files at a fraction of a full decode; the job decodes it once, properly.
     """
-    decode_image(data, max_side=64)
+    decode_image(data, max_side=64, max_pixels=settings.MAX_FRAME_PIXELS)
     now = timezone.now()
     extension = "png" if data[:4] == b"\x89PNG" else "jpg"
     frame = Frame(camera=camera, captured_at=captured_at or now)

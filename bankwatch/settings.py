@@ -242,7 +242,12 @@ RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", 
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
-MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+# Reference photos up to 25 MP (phones give 12); camera frames up to 9 MP (a 4K frame is 8.3 MP);
+# a progressive JPEG with more scans than this costs a full pass per scan and is refused
+# (recognition/images.py). Past these, 413 before any pixel is decoded.
+MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 25_000_000, minimum=10_000)
+MAX_FRAME_PIXELS = envint("BANKWATCH_MAX_FRAME_PIXELS", 9_000_000, minimum=10_000)
+MAX_JPEG_SCANS = envint("BANKWATCH_MAX_JPEG_SCANS", 64, minimum=1)
 # Any request body past this gets 413 before it is held (bankwatch/bodylimit.py): the largest
 # upload plus multipart overhead; the admin's bulk import (a zip of photos) gets its own limit.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from numpy.typing import NDArray
 
 from recognition import decision
@@ -91,7 +92,8 @@ class Evaluator:
             started = time.process_time()
             embeddings = np.zeros((0, 1), dtype=np.float32)
             if data is not None:
-                faces, usable = decision.probe_faces(self.engine, decision.decode_frame(data, PHOTO_FORMATS))
+                image = decision.decode_frame(data, PHOTO_FORMATS, settings.MAX_IMAGE_PIXELS)
+                faces, usable = decision.probe_faces(self.engine, image)
                 if usable:
                     embeddings = np.stack([faces[i].embedding for i in usable])
             self._probes[name] = embeddings
