@@ -219,3 +219,15 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class SearchTally(models.Model):
+    """How many faces a camera's frames put to the gallery on one day (a count, no face data):
+    the denominator of the observed false-alert rate curators see (alerts/field_rates.py)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    faces = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["camera", "day"], name="one_tally_per_camera_day")]

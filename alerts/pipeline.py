@@ -29,6 +29,7 @@ from django.utils import timezone
 from alerts.actions import Observation
 from alerts.agreement import observe, purge_expired_pending
 from alerts.covered import purge_expired_pending_coverings
+from alerts.field_rates import count_searches
 from alerts.models import Frame
 from enrollment import gallery
 from recognition import decision
@@ -105,6 +106,7 @@ def _recognise(frame: Frame) -> FrameOutcome:
     observations = _observations(frame, image, faces, usable) if faces else []
     outcome.matches = len(observations)
     with transaction.atomic():
+        count_searches(frame.camera_id, len(usable))
         for subject_id, watchlist_id, obs in observations:
             what, alert = observe(subject_id, watchlist_id, obs)
             outcome.results.append((what, alert.pk if alert else None))

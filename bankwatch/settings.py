@@ -217,6 +217,13 @@ RECOGNITION_THRESHOLD = envfloat("BANKWATCH_MATCH_THRESHOLD", PUBLISHED_THRESHOL
 RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENCE", 0.6, 0.0, 1.0)
 RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
 RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
+# Stages of the embedding, each measured in docs/recognition.md: how the aligned crop is filled where
+# it runs past the photo ("constant": black, as SFace's own pipeline does; "replicate": the edge
+# pixels continued), and the mirror image's embedding averaged in.
+RECOGNITION_ALIGN_BORDER = envchoice("BANKWATCH_ALIGN_BORDER", "constant", ("constant", "replicate", "reflect"))
+RECOGNITION_FLIP_AVERAGE = envbool("BANKWATCH_FLIP_AVERAGE", False)
+# The calibration the watchlist admin shows advice from (`manage.py calibrate`, docs/recognition.md).
+RECOGNITION_CALIBRATION_FILE = envstr("BANKWATCH_CALIBRATION_FILE", str(BASE_DIR / "recognition" / "calibration.json"))
 
 # --- Enrollment: the quality gate for reference photos and the gallery index ---
 # Why each default is what it is: enrollment/quality.py.
@@ -258,6 +265,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 # --- Frames to alerts (alerts/pipeline.py, alerts/agreement.py) -------------
 # An alert needs two matching observations of one subject by one camera within this window,
 # unless one score is at least threshold + margin.
+# The window of the observed false-alert rate curators see beside each threshold (alerts/field_rates.py).
+FIELD_RATE_DAYS = envint("BANKWATCH_FIELD_RATE_DAYS", 30, minimum=1)
 AGREEMENT_WINDOW_SECONDS = envfloat("BANKWATCH_AGREEMENT_WINDOW_SECONDS", 10.0, 0.0, 3600.0)
 AGREEMENT_STRONG_MARGIN = envfloat("BANKWATCH_AGREEMENT_STRONG_MARGIN", 0.4, 0.0, 2.0)
 # While an alert on a subject at a branch is open and was seen this recently, matches add sightings to it.

@@ -9,6 +9,7 @@ enrollment/services.py, so it is audited and reaches the gallery at once.
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -16,12 +17,25 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from alerts.field_rates import field_rates
 from audit.log import record
 from enrollment import importer, services
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
+
+
+def _rate_html(rate: float, advice: dict[str, Any] | None) -> str:
+    """The observed rate, flagged when it is above the rate the calibrated advice aims at."""
+    if advice is not None and rate > advice["target_fpir"]:
+        return format_html(
+            '<strong style="color:#b3261e">{} ⚠ {}</strong>',
+            f"{rate:.2g}",
+            _("above the advised {target}").format(target=f"{advice['target_fpir']:g}"),
+        )
+    return f"{rate:.2g}"
 
 
 def _check_image(upload: Any) -> None:
@@ -159,6 +173,8 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
         "agency",
         "colour_swatch",
         "threshold",
+        "advised_threshold",
+        "observed_false_alert_rate",
         "sound",
         "requires_acknowledgement",
         "subjects",
@@ -167,6 +183,7 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
     list_filter = ["is_active", "agency", "sound", "requires_acknowledgement"]
     search_fields = ["name", "agency", "description"]
     filter_horizontal = ["banks", "branches"]
+    readonly_fields = ["threshold_advice", "field_false_alerts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Watchlist]:
         return (
@@ -184,6 +201,68 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
     @admin.display(description=_("active subjects"), ordering="active_subjects")
     def subjects(self, obj: Watchlist) -> int:
         return getattr(obj, "active_subjects", 0)
+
+    @admin.display(description=_("advised threshold"))
+    def advised_threshold(self, obj: Watchlist) -> str:
+        advice = obj.threshold_advice()
+        return "–" if advice is None else f"{advice['advised_threshold']:.3f}"
+
+    @admin.display(description=_("calibrated advice"))
+    def threshold_advice(self, obj: Watchlist) -> str:
+        advice = obj.threshold_advice() if obj.pk else None
+        if advice is None:
+            return str(_("No calibration for the current model (manage.py calibrate)."))
+        return format_html(
+            gettext(
+                "For {size} active subjects (calibrated up to {gallery}): threshold {advised} keeps false alerts "
+                "at or below {target} per face searched; it then misses {fnir} of listed people "
+                "(calibrated on {source}). Current threshold: {current}."
+            ),
+            size=obj.active_subject_count(),
+            gallery=advice["gallery_size"],
+            advised=f"{advice['advised_threshold']:.3f}",
+            target=f"{advice['target_fpir']:g}",
+            fnir="?" if advice["fnir"] is None else f"{advice['fnir']:.1%}",
+            source=advice["pairs_file"],
+            current=f"{obj.effective_threshold:.3f}",
+        )
+
+    @admin.display(description=_("false alerts per search"))
+    def observed_false_alert_rate(self, obj: Watchlist) -> str:
+        total = field_rates(obj)[0]
+        return "–" if total.rate is None else _rate_html(total.rate, obj.threshold_advice())
+
+    @admin.display(description=_("false alerts observed in review"))
+    def field_false_alerts(self, obj: Watchlist) -> str:
+        if not obj.pk:
+            return "–"
+        advice = obj.threshold_advice()
+        rows = []
+        for row in field_rates(obj):
+            where = str(row.camera) if row.camera is not None else str(_("all cameras"))
+            rate = "–" if row.rate is None else _rate_html(row.rate, advice)
+            rows.append(
+                format_html(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    where,
+                    row.searches,
+                    row.reviewed,
+                    row.false_alerts,
+                    rate,
+                )
+            )
+        return format_html(
+            "<p>{}</p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("Last {days} days; a false alert is one dismissed as “not this person”.").format(
+                days=settings.FIELD_RATE_DAYS
+            ),
+            _("camera"),
+            _("faces searched"),
+            _("alerts reviewed"),
+            _("not this person"),
+            _("false alerts per search"),
+            format_html("".join(rows)),
+        )
 
     def save_model(self, request: HttpRequest, obj: Watchlist, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)

@@ -64,6 +64,17 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+BORDERS = {"constant": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
+
+
+def align(image: NDArray[np.uint8], matrix: NDArray[Any], border: str) -> NDArray[np.uint8]:
+    """The 112x112 crop for `matrix`, filled per `border` where it runs past the photo (a tight
+    crop, a face at the frame's edge). Black ("constant") is the default: continuing the edge
+    pixels instead made tight crops of different people more alike (docs/recognition.md)."""
+    crop = cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=BORDERS[border])
+    return np.asarray(crop, dtype=np.uint8)
+
+
 class Engine:
     def __init__(
         self,
@@ -73,6 +84,8 @@ class Engine:
         detect_max_side: int,
         threads: int = 1,
         runtime: str = "onnxruntime",
+        border: str = "constant",
+        flip_average: bool = False,
     ) -> None:
         require_weights(model_name, detector)
         self.model_name = model_name
@@ -80,6 +93,8 @@ class Engine:
         self.min_confidence = min_confidence
         self.detect_max_side = detect_max_side
         self.threads = threads
+        self.border = border
+        self.flip_average = flip_average
         # OpenCV's own thread pool (resize, warps) would otherwise take every core in each worker.
         cv2.setNumThreads(threads)
         self._sface: SFaceNet | None = None
@@ -127,7 +142,18 @@ class Engine:
         return rows
 
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame."""
+        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame; with
+        flip_average, each crop's embedding plus its mirror image's (docs/recognition.md)."""
+        if self.flip_average:
+            both = self._embed(np.concatenate([crops, crops[:, :, ::-1]]))
+            count = len(crops)
+            return np.asarray(
+                [l2_normalise(a) + l2_normalise(b) for a, b in zip(both[:count], both[count:], strict=True)],
+                dtype=np.float32,
+            )
+        return self._embed(crops)
+
+    def _embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
         if self._sface is not None:
             return self._sface.embed(crops)
         return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32)
@@ -147,7 +173,7 @@ class Engine:
             if matrix is None:
                 crops.append(None)
                 continue
-            crops.append(cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR))
+            crops.append(align(image, matrix, self.border))
         kept = [(row, crop) for row, crop in zip(rows, crops, strict=True) if crop is not None]
         if not kept:
             return []
@@ -206,9 +232,16 @@ _lock = threading.Lock()
 
 @cache
 def _engine(
-    model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int, runtime: str
+    model_name: str,
+    detector: str,
+    min_confidence: float,
+    detect_max_side: int,
+    threads: int,
+    runtime: str,
+    border: str = "constant",
+    flip_average: bool = False,
 ) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime)
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime, border, flip_average)
 
 
 def get_engine() -> Engine:
@@ -221,6 +254,8 @@ def get_engine() -> Engine:
             settings.RECOGNITION_DETECT_MAX_SIDE,
             settings.RECOGNITION_THREADS,
             settings.RECOGNITION_RUNTIME,
+            settings.RECOGNITION_ALIGN_BORDER,
+            settings.RECOGNITION_FLIP_AVERAGE,
         )
 
 

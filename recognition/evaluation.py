@@ -96,11 +96,13 @@ class Evaluator:
                 faces, usable = decision.probe_faces(self.engine, image)
                 if usable:
                     embeddings = np.stack([faces[i].embedding for i in usable])
-            self._probes[name] = embeddings
             self.seconds["probe"] += time.process_time() - started
+            self._probes[name] = embeddings
         return self._probes[name]
 
     def score(self, pair: Pair) -> float:
+        """The score the live decision compares with the threshold: the second photo's best
+        usable face against the first photo's template (enrollment.gallery.search's rule)."""
         template, probes = self.reference(pair.left), self.probe(pair.right)
         if template is None or len(probes) == 0:
             return NO_FACE
