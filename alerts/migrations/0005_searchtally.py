@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('alerts', '0003_alert_probe_embedding_pendingmatch'),
+        ('alerts', '0004_covered_face_events'),
         ('cameras', '0001_initial'),
     ]
 
