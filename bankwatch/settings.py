@@ -115,6 +115,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = envstr("DATABASE_URL", "")
+# "pgbouncer": DATABASE_URL points at a PgBouncer in transaction mode (README, Production), which
+# bounds PostgreSQL's connections whatever the load. A server connection then belongs to a client
+# for one transaction only, so no server-side cursor may outlive it.
+DATABASE_POOLER = envchoice("BANKWATCH_DATABASE_POOLER", "none", ("none", "pgbouncer"))
 if DATABASE_URL:
     try:
         _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60))
@@ -122,6 +126,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from None
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = envint("DATABASE_CONNECT_TIMEOUT", 5)
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
