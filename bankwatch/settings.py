@@ -21,7 +21,14 @@ from bankwatch.env import envbool, envchoice, envfloat, envint, envlist, envstr
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("BANKWATCH_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 MODELS_DIR = Path(envstr("BANKWATCH_MODELS_DIR", str(DATA_DIR / "models"))).resolve()
+# The data folder holds sessions, TOTP secrets, templates and face crops: private to the service
+# account. Everything this process creates is owner-only (umask), the folder itself 0700 even
+# when it existed before, and uploads are saved 0600 in 0700 folders whatever the umask.
+os.umask(0o077)
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DEBUG = envbool("DEBUG", False)
 
@@ -180,6 +187,9 @@ CELERY_TIMEZONE = "UTC"
 # --- Media: local folder or S3 --------------------------------------------
 S3_BUCKET = envstr("BANKWATCH_S3_BUCKET", "")
 MEDIA_ROOT = Path(envstr("BANKWATCH_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+if not S3_BUCKET:
+    MEDIA_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+    MEDIA_ROOT.chmod(0o700)
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -380,7 +390,7 @@ AXES_USERNAME_CALLABLE = "accounts.throttle.axes_username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Police liaisons, curators and superusers need a TOTP device (django-otp) on top of their password.
+# Police liaisons, curators, auditors and superusers need a TOTP device (django-otp) on top of their password.
 REQUIRE_2FA = envbool("BANKWATCH_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "BankWatch"
 OTP_TOTP_THROTTLE_FACTOR = 1

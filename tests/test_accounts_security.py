@@ -130,11 +130,22 @@ def test_an_offsite_next_link_after_the_code_stays_on_site(cast):
     assert response["Location"] == "/"
 
 
-def test_bank_security_staff_and_auditors_need_no_second_factor(cast):
-    for name in ("alice", "audrey"):
-        client = Client()
-        sign_in(client, name)
-        assert client.get("/dashboard/").status_code == 200
+def test_bank_security_staff_need_no_second_factor(cast):
+    client = Client()
+    sign_in(client, "alice")
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_an_auditor_needs_the_second_factor_before_any_biometric_page(cast, camera_with_token):
+    """Auditors read every bank's alerts and faces: a password alone is not enough."""
+    from tests.factories import make_alert, make_subject
+
+    alert = make_alert(camera_with_token[0], make_subject())
+    client = Client()
+    assert sign_in(client, "audrey").status_code == 302
+    for url in ("/dashboard/", f"/alerts/{alert.pk}/", "/audit/"):
+        assert client.get(url)["Location"].startswith("/account/two-factor/"), url
+    assert client.get("/api/v1/alerts/").status_code == 403
 
 
 def test_the_requirement_can_be_switched_off_for_a_closed_demo(cast, settings):
