@@ -24,8 +24,6 @@ from alerts.models import Alert, PendingMatch, Sighting
 from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
 
-OPEN_STATUSES = [s for s in Alert.Status if s not in (Alert.Status.DISMISSED, Alert.Status.CLOSED)]
-
 
 def _pending_to_observation(row: PendingMatch, camera: Camera) -> Observation:
     return Observation(
@@ -59,7 +57,7 @@ def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[str, 
         Alert.objects.filter(
             subject=subject,
             branch_id=camera.branch_id,
-            status__in=OPEN_STATUSES,
+            status__in=Alert.OPEN_STATUSES,
             last_seen_at__gte=obs.seen_at - timedelta(seconds=settings.ALERT_COOLDOWN_SECONDS),
         )
         .order_by("-last_seen_at")

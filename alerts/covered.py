@@ -25,7 +25,6 @@ from django.utils import timezone
 from numpy.typing import NDArray
 
 from alerts.actions import Observation, add_sighting, raise_covered_event
-from alerts.agreement import OPEN_STATUSES
 from alerts.models import Alert, PendingCovering, Sighting
 from cameras.models import Camera
 
@@ -81,7 +80,7 @@ def observe_covered(obs: Observation, face_index: int) -> tuple[str, Alert | Non
     recent = Alert.objects.filter(
         kind=Alert.Kind.COVERED,
         camera=camera,
-        status__in=OPEN_STATUSES,
+        status__in=Alert.OPEN_STATUSES,
         last_seen_at__gte=obs.seen_at - timedelta(seconds=settings.ALERT_COOLDOWN_SECONDS),
     ).order_by("-last_seen_at")
     for event in recent:

@@ -61,6 +61,24 @@ class Alert(models.Model):
         CASE_OPENED = "case_opened", _("Case opened")
         CLOSED = "closed", _("Closed")
 
+    # The status sets the rest of the code asks about, each named once.
+    # Still open: a new match of the subject at the branch becomes a sighting on it (alerts.agreement).
+    OPEN_STATUSES = (
+        Status.NEW,
+        Status.IN_REVIEW,
+        Status.CONFIRMED,
+        Status.ESCALATED,
+        Status.CASE_OPENED,
+    )
+    # What still waits for bank security to act (their queue; the review page's buttons).
+    OPEN_FOR_BANK = (Status.NEW, Status.IN_REVIEW, Status.CONFIRMED)
+    # What still waits for the police to act (their queue).
+    OPEN_FOR_POLICE = (Status.ESCALATED, Status.CASE_OPENED)
+    # Escalated at some point: the police of the bank's jurisdiction see it, on pages and on the feed.
+    POLICE_STATUSES = (Status.ESCALATED, Status.CASE_OPENED, Status.CLOSED)
+    # A police case exists for it.
+    WITH_CASE = (Status.CASE_OPENED, Status.CLOSED)
+
     class DismissReason(models.TextChoices):
         NOT_THIS_PERSON = "not_this_person", _("Not this person")
         POOR_IMAGE = "poor_image", _("Image too poor")
