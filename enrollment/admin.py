@@ -25,6 +25,7 @@ from audit.log import record
 from enrollment import importer, services
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
+from recognition.model_id import model_id
 
 
 def _rate_html(rate: float, advice: dict[str, Any] | None) -> str:
@@ -493,7 +494,7 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "needs_reenrollment": services.photos_needing_reenrollment().count(),
-            "current_model_id": services.current_model_id(),
+            "current_model_id": model_id(),
         }
         return super().changelist_view(request, extra_context)
 

@@ -24,10 +24,10 @@ from accounts.models import User
 from audit.log import record
 from bankwatch import jobs
 from enrollment import quality
-from enrollment.gallery import current_model_id
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.decision import PHOTO_MAX_SIDE
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.model_id import model_id
 
 logger = logging.getLogger(__name__)
 
@@ -272,9 +272,7 @@ def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id
 
 def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":
     """Accepted photos without a template of the current model (after the model setting changed)."""
-    return ReferencePhoto.objects.filter(status=ReferencePhoto.Status.ACCEPTED).exclude(
-        templates__model_id=current_model_id()
-    )
+    return ReferencePhoto.objects.filter(status=ReferencePhoto.Status.ACCEPTED).exclude(templates__model_id=model_id())
 
 
 @transaction.atomic
@@ -283,7 +281,7 @@ def reenroll_all(*, actor: User | None = None, request: HttpRequest | None = Non
     photos = list(photos_needing_reenrollment())
     for photo in photos:
         queue_enrollment(photo)
-    record("gallery.reenroll", None, actor=actor, request=request, model_id=current_model_id(), photos=len(photos))
+    record("gallery.reenroll", None, actor=actor, request=request, model_id=model_id(), photos=len(photos))
     return len(photos)
 
 
@@ -302,7 +300,7 @@ def add_counter_example(
         vector = vector / norm
     counter = CounterExample.objects.create(
         subject=subject,
-        model_id=current_model_id(),
+        model_id=model_id(),
         embedding=vector.astype(np.float32).tobytes(),
         created_by=created_by,
         source_alert_id=source_alert_id,

@@ -26,6 +26,7 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
+from recognition.model_id import model_id
 from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet, openvino_available
 from recognition.weights import require_weights, weights_dir
 
@@ -120,7 +121,7 @@ class Engine:
     @property
     def model_id(self) -> str:
         """Identifies the embedding space; templates made by another model are not comparable."""
-        return f"{self.model_name}+{self.detector}"
+        return model_id(self.model_name, self.detector)
 
     def analyze(self, image: NDArray[np.uint8]) -> list[Face]:
         faces = self._analyze_five_point(image) if self.detector == "yunet" else self._analyze_deepface(image)

@@ -8,11 +8,11 @@ import pytest
 
 from audit.models import AuditEntry
 from enrollment import services
-from enrollment.gallery import current_model_id
 from enrollment.models import FaceTemplate, ReferencePhoto, Subject
 from enrollment.quality import check, estimate_yaw
 from recognition.engine import Face, get_engine
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.model_id import model_id as current_model_id
 from tests.conftest import DATASET, photo
 
 

@@ -15,6 +15,7 @@ from enrollment.models import FaceTemplate, GalleryVersion, ReferencePhoto, Subj
 from organizations.services import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.model_id import model_id
 from tests.conftest import photo
 
 
@@ -137,7 +138,7 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
         ReferencePhoto(subject=s, image="x.jpg", status="accepted") for s in subjects
     )
     FaceTemplate.objects.bulk_create(
-        FaceTemplate(photo=p, subject=s, model_id=gallery.current_model_id(), embedding=v.tobytes())
+        FaceTemplate(photo=p, subject=s, model_id=model_id(), embedding=v.tobytes())
         for p, s, v in zip(photos, subjects, vectors, strict=True)
     )
     GalleryVersion.bump()  # bulk_create sends no signals

@@ -12,6 +12,7 @@ from enrollment.models import ReferencePhoto, Subject, Watchlist
 from organizations.services import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.model_id import model_id
 from tests.conftest import photo
 
 
@@ -101,7 +102,7 @@ def test_an_uploaded_photo_is_enrolled_and_then_matches(cast, listed, dataset, i
     assert response.status_code == 202, response.json()
     photo_id = response.json()["id"]
     body = client.get(f"/api/v1/photos/{photo_id}/").json()
-    assert body["status"] == "accepted" and body["templates"] == [gallery.current_model_id()]
+    assert body["status"] == "accepted" and body["templates"] == [model_id()]
     assert client.get(body["crop_url"]).status_code == 200
     branch = get_or_create_branch("Saigon Bank", "District 1")
     probe = get_engine().analyze(decode_image(photo("img2.jpg"), max_side=1280, formats=PHOTO_FORMATS))[0].embedding
