@@ -7,8 +7,6 @@ transaction; the pipeline, the factories of the tests and anything else call the
 Audit entries name the subject, camera, frame and score, never face data.
 """
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,31 +14,11 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
-from numpy.typing import NDArray
 
 from alerts.feed import emit
-from alerts.models import Alert, Sighting
+from alerts.models import Alert, Observation, Sighting
 from audit.log import record
-from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
-
-
-@dataclass
-class Observation:
-    """One matching face in one frame: what an alert or a sighting keeps as evidence."""
-
-    camera: Camera
-    frame_id: int
-    seen_at: datetime
-    score: float
-    threshold: float
-    box: list[int]
-    face_crop: bytes = b""  # JPEG of the aligned face
-    frame_image: bytes = b""  # JPEG of the frame, every other face blurred
-    embedding: NDArray[np.float32] | None = field(default=None, repr=False)
-    # {"labels": [...], "scores": {label: confidence}} when the face was covered (or hidden).
-    # For a covered-face event `score` is the top covering confidence and `threshold` is unused.
-    covering: dict[str, Any] = field(default_factory=dict)
 
 
 def _files(obs: Observation, kind: str) -> dict[str, Any]:

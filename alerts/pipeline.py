@@ -26,11 +26,10 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from alerts.actions import Observation
-from alerts.agreement import observe, purge_expired_pending
+from alerts.agreement import Observed, observe, purge_expired_pending
 from alerts.covered import purge_expired_pending_coverings
 from alerts.field_rates import count_searches
-from alerts.models import Frame
+from alerts.models import Frame, Observation
 from enrollment import gallery
 from recognition import decision
 from recognition.blur import blur_faces
@@ -49,7 +48,7 @@ class FrameOutcome:
     camera_id: int
     faces: int = 0
     matches: int = 0
-    results: list[tuple[str, int | None]] = field(default_factory=list)  # (what happened, alert id)
+    results: list[tuple[Observed, int | None]] = field(default_factory=list)  # (what happened, alert id)
 
 
 def claim(frame_id: int) -> Frame | None:

@@ -35,7 +35,9 @@ class Stack:
     logs: Path = ROOT
 
     def log_tail(self, chars: int = 3000) -> str:
-        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in sorted(self.logs.glob("*.log")))
+        return "\n".join(
+            f"== {p.name}\n{p.read_text(errors='replace')[-chars:]}" for p in sorted(self.logs.glob("*.log"))
+        )
 
 
 def multipart(jpeg: bytes) -> bytes:

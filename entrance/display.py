@@ -42,7 +42,9 @@ def display_message(
     height, width = image.shape[:2]
     scale = min(1.0, DISPLAY_MAX_SIDE / max(height, width))
     if scale < 1:
-        image = np.asarray(cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA))
+        image = np.asarray(
+            cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        )
     jpeg = encode_jpeg(image, quality=DISPLAY_JPEG_QUALITY)
     return {
         "type": "display.frame",

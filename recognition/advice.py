@@ -13,6 +13,8 @@ from typing import Any
 
 from django.conf import settings
 
+from recognition.model_id import model_id
+
 
 @cache
 def _read(path: str, mtime: float) -> dict[str, Any] | None:
@@ -31,10 +33,9 @@ def advice_for(size: int, calibration: dict[str, Any] | None = None) -> dict[str
     """The advice for a watchlist of `size` subjects: the row of the smallest calibrated gallery
     at least that large (the largest one beyond it), or None without a calibration for the
     current model."""
-    from enrollment.gallery import current_model_id
 
     data = calibration if calibration is not None else load()
-    if not data or not data.get("sizes") or data.get("model_id") != current_model_id():
+    if not data or not data.get("sizes") or data.get("model_id") != model_id():
         return None
     rows = sorted(data["sizes"], key=lambda r: r["gallery_size"])
     row = next((r for r in rows if r["gallery_size"] >= size), rows[-1])

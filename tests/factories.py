@@ -9,8 +9,8 @@ import itertools
 import numpy as np
 from django.utils import timezone
 
-from alerts.actions import Observation, add_sighting, raise_alert
-from alerts.models import Alert, Sighting
+from alerts.actions import add_sighting, raise_alert
+from alerts.models import Alert, Observation, Sighting
 from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
 from enrollment.services import create_subject, create_watchlist

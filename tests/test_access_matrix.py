@@ -94,7 +94,9 @@ MATRIX: dict[str, Entry] = {
     "healthz": Entry(ANY),
     "pair/": Entry(ANY),
     # The entrance display: only a browser paired with this camera as its display.
-    "entrance/<int:camera_id>/": Entry(roles("display"), kwargs=lambda w: {"camera_id": w["camera"].pk}),  # a device's sign-in step: trades a one-time code for its token
+    "entrance/<int:camera_id>/": Entry(
+        roles("display"), kwargs=lambda w: {"camera_id": w["camera"].pk}
+    ),  # a device's sign-in step: trades a one-time code for its token
     "login/": Entry(ANY),
     "logout/": Entry(ANY, "POST"),
     "i18n/setlang/": Entry(ANY, "POST"),

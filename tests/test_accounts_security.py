@@ -233,7 +233,9 @@ def test_behind_a_trusted_proxy_the_address_is_read_from_the_right_of_x_forwarde
     for attempt in range(4):
         forwarded = f"198.51.100.{attempt}, 203.0.113.7"
         assert sign_in(proxy, "alice", "wrong-password", HTTP_X_FORWARDED_FOR=forwarded).status_code == 200
-    assert sign_in(proxy, "alice", "wrong-password", HTTP_X_FORWARDED_FOR="198.51.100.4, 203.0.113.7").status_code == 429
+    assert (
+        sign_in(proxy, "alice", "wrong-password", HTTP_X_FORWARDED_FOR="198.51.100.4, 203.0.113.7").status_code == 429
+    )
     response = sign_in(proxy, "alice", HTTP_X_FORWARDED_FOR="198.51.100.99, 203.0.113.7")
     assert response.status_code == 429 and signed_in_user_id(proxy) is None
     entry = AuditEntry.objects.get(action="auth.locked_out")

@@ -77,9 +77,7 @@ def test_many_cameras_at_once_stay_within_the_pool_and_no_frame_is_refused(poole
     with production_stack(env, tmp_path / "logs", worker_processes=1, concurrency=2) as stack:
         statuses: list[int] = []
         peak = 0
-        threads = [
-            threading.Thread(target=_camera_loop, args=(token, jpeg, stack.port, statuses)) for token in tokens
-        ]
+        threads = [threading.Thread(target=_camera_loop, args=(token, jpeg, stack.port, statuses)) for token in tokens]
         for thread in threads:
             thread.start()
         while any(t.is_alive() for t in threads):
