@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.access import alerts_visible_to, filter_alerts
+from alerts.actions import ALL_ACTIONS, ReviewError, review_alert
 from alerts.feed import serialize_alert
 from alerts.models import Alert
-from alerts.review import ALL_ACTIONS, ReviewError, review_alert
 from audit.log import record
 
 

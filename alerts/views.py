@@ -22,9 +22,9 @@ from alerts.access import (
     filter_alerts,
     open_statuses_for,
 )
+from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from alerts.feed import covered_false_alarms, serialize_alert
 from alerts.models import COVERING_LABELS, Alert
-from alerts.review import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from audit.log import record
 from enrollment.models import ReferencePhoto, Watchlist
 from organizations.models import Branch

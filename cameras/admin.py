@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.log import record
+from cameras.actions import StreamConfigError, camera_credentials, configure_stream
 from cameras.devices import revoke_device
 from cameras.models import Camera, PairedDevice
-from cameras.services import StreamConfigError, camera_credentials, configure_stream
 
 # Covered-face events (alerts of kind "covered") that a reviewer called a false alarm: the
 # camera's precision in the field. Counted through the reverse relation, so cameras imports nothing of alerts.

@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
+from alerts.actions import NotAllowed, ReviewError, transition
 from alerts.models import Alert
-from alerts.review import NotAllowed, ReviewError, transition
 from audit.log import record
 from cases.models import Case, CaseNote
 

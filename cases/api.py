@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.access import alerts_visible_to
+from alerts.actions import ReviewError
 from alerts.api_alerts import AlertSerializer, ErrorSerializer, Pages
-from alerts.review import ReviewError
 from audit.log import record
 from cases.access import cases_visible_to
 from cases.actions import add_case_note, close_case, open_case

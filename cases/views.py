@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
+from alerts.actions import ReviewError
 from alerts.models import Alert
-from alerts.review import ReviewError
 from audit.log import record
 from cases.access import cases_visible_to
 from cases.actions import add_case_note, close_case, open_case

@@ -3,7 +3,7 @@
 Only curators (and superusers) see or change any of it: every ModelAdmin here checks
 `user.is_curator` instead of Django's model permissions, so staff of another role get
 nothing even if someone grants them permissions by mistake. Every change goes through
-enrollment/services.py, so it is audited and reaches the gallery at once.
+enrollment/actions.py, so it is audited and reaches the gallery at once.
 """
 
 from typing import Any
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.field_rates import field_rates
 from audit.log import record
-from enrollment import importer, services
+from enrollment import actions, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
 from recognition.model_id import model_id
@@ -344,16 +344,16 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
             if fields:
                 record("subject.changed", obj, request=request, fields=fields)
             if status_changed:
-                services.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
+                actions.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
         for upload in form.cleaned_data.get("new_photos") or []:
             try:
-                services.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+                actions.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
             except InvalidImage as exc:
                 messages.error(request, f"{upload.name}: {exc}")
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Subject], status: str) -> None:
         for subject in queryset:
-            services.set_subject_status(subject, status, request=request, reason="admin action")
+            actions.set_subject_status(subject, status, request=request, reason="admin action")
         self.message_user(request, f"{queryset.count()} subject(s) now {status}.", messages.SUCCESS)
 
     @admin.action(description=_("Remove from the watchlist (stops matching at once)"))
@@ -412,11 +412,11 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         return is_curator(request)  # a wrong photo must be able to go; the audit log keeps the record
 
     def delete_model(self, request: HttpRequest, obj: ReferencePhoto) -> None:
-        services.delete_photo(obj, actor=request.user, request=request)  # type: ignore[arg-type]
+        actions.delete_photo(obj, actor=request.user, request=request)  # type: ignore[arg-type]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
         for photo in queryset:
-            services.delete_photo(photo, actor=request.user, request=request)  # type: ignore[arg-type]
+            actions.delete_photo(photo, actor=request.user, request=request)  # type: ignore[arg-type]
 
     @admin.display(description=_("photo"))
     def thumb(self, obj: ReferencePhoto) -> str:
@@ -444,13 +444,13 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ReferencePhoto, form: forms.ModelForm, change: bool) -> None:
         upload = form.cleaned_data["image"]
-        created = services.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+        created = actions.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
         obj.pk, obj.image = created.pk, created.image
 
     @admin.action(description=_("Check again and rebuild the template"))
     def rerun_enrollment(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
         for photo in queryset:
-            services.queue_enrollment(photo)
+            actions.queue_enrollment(photo)
         record("photos.requeued", None, request=request, photos=[p.pk for p in queryset])
         self.message_user(request, f"{queryset.count()} photo(s) queued.", messages.SUCCESS)
 
@@ -486,14 +486,14 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
     def reenroll_all_view(self, request: HttpRequest) -> HttpResponse:
         if not is_curator(request) or request.method != "POST":
             raise PermissionDenied
-        count = services.reenroll_all(actor=request.user, request=request)  # type: ignore[arg-type]
+        count = actions.reenroll_all(actor=request.user, request=request)  # type: ignore[arg-type]
         self.message_user(request, f"{count} photo(s) queued for re-enrollment with the current model.")
         return HttpResponseRedirect(reverse("admin:enrollment_referencephoto_changelist"))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
-            "needs_reenrollment": services.photos_needing_reenrollment().count(),
+            "needs_reenrollment": actions.photos_needing_reenrollment().count(),
             "current_model_id": model_id(),
         }
         return super().changelist_view(request, extra_context)
@@ -528,7 +528,7 @@ class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
         return is_curator(request) and obj is None
 
     def save_model(self, request: HttpRequest, obj: ImportJob, form: forms.ModelForm, change: bool) -> None:
-        job = services.start_import(
+        job = actions.start_import(
             form.cleaned_data["watchlist"],
             form.cleaned_data["csv_file"].read(),
             form.cleaned_data["zip_file"].read(),

@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.test.client import ClientMixin
 
+from accounts.actions import create_user
 from accounts.models import User
-from accounts.services import create_user
+from cameras.actions import create_camera
 from cameras.models import Camera
-from cameras.services import create_camera
 
 DATASET = (Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit").resolve()
 PASSWORD = "correct-horse-battery"

@@ -25,12 +25,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
+from alerts.actions import review_alert
 from alerts.models import Alert, Frame
-from alerts.review import review_alert
 from bankwatch.routing import websocket_urlpatterns
+from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code
 from cameras.models import Camera
-from cameras.services import create_camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote
 from enrollment.models import FaceTemplate, ReferencePhoto

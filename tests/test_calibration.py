@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from alerts.actions import review_alert
 from alerts.field_rates import count_searches, field_rates
-from alerts.review import review_alert
 from enrollment.models import Watchlist
 from recognition import advice
 from tests.factories import make_alert, make_subject

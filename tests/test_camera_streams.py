@@ -11,9 +11,9 @@ from django.test import Client
 
 from accounts.models import User
 from audit.models import AuditEntry
+from cameras.actions import StreamConfigError, camera_credentials, create_camera
 from cameras.credentials import StreamCredentials, decrypt, encrypt, redact, split_url, with_credentials
 from cameras.models import Camera
-from cameras.services import StreamConfigError, camera_credentials, create_camera
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "s3cr3t-Pa55!word"

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from django.test import Client
 
+from alerts.actions import NotAllowed, ReviewError, review_alert
 from alerts.models import Alert, AlertEvent
-from alerts.review import NotAllowed, ReviewError, review_alert
 from audit.models import AuditEntry
 from cases.actions import add_case_note, close_case, open_case
 from cases.models import Case
@@ -60,7 +60,7 @@ def test_only_the_police_liaison_opens_cases(cast, escalated, who):
 
 
 def test_the_police_liaison_of_another_jurisdiction_sees_nothing(cast, escalated):
-    from accounts.services import create_user
+    from accounts.actions import create_user
 
     hanoi = create_user("hung", "police", "correct-horse-battery", jurisdiction="Ha Noi")
     with pytest.raises(NotAllowed):

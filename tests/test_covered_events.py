@@ -7,12 +7,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from alerts.access import alerts_visible_to, events_visible_to
+from alerts.actions import ReviewError, review_alert
 from alerts.covered import observe_covered, purge_expired_pending_coverings
 from alerts.feed import serialize_alert
 from alerts.models import Alert, AlertEvent, PendingCovering
-from alerts.review import ReviewError, review_alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_alert, make_covered_event, make_covered_observation, make_subject
 
 

@@ -12,9 +12,9 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
+from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code, revoke_device
 from cameras.models import Camera, PairedDevice
-from cameras.services import create_camera
 from entrance.display import MESSAGE_KEYS, display_message, publish_to_display
 from organizations.models import Bank
 from recognition.images import decode_image

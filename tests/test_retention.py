@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from alerts.actions import review_alert
 from alerts.models import Alert, Frame
-from alerts.review import review_alert
 from audit.models import AuditEntry
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 from retention import scheduler

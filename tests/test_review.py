@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from alerts.actions import Conflict, NotAllowed, ReviewError, review_alert
 from alerts.models import Alert, AlertEvent
-from alerts.review import Conflict, NotAllowed, ReviewError, review_alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.conftest import PASSWORD
 from tests.factories import make_alert, make_subject
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from enrollment import gallery, services
+from enrollment import actions, gallery
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from organizations.services import get_or_create_branch
+from organizations.actions import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
 from recognition.model_id import model_id
@@ -25,7 +25,7 @@ def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def listed(cast) -> Subject:  # type: ignore[no-untyped-def]
-    return services.create_subject(services.create_watchlist("Robbers"), "Person One")
+    return actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
 
 
 def api(user=None) -> APIClient:  # type: ignore[no-untyped-def]
@@ -131,8 +131,8 @@ def test_an_upload_that_is_not_an_image_is_refused(cast, listed):
 
 
 def test_subjects_can_be_filtered_by_status_and_name(cast, listed):
-    other = services.create_subject(listed.watchlist, "Someone Else", aliases="Ghost")
-    services.remove_subject(other)
+    other = actions.create_subject(listed.watchlist, "Someone Else", aliases="Ghost")
+    actions.remove_subject(other)
     client = api(cast["carol"])
     assert [s["id"] for s in client.get("/api/v1/subjects/?status=active").json()["results"]] == [listed.pk]
     assert [s["id"] for s in client.get("/api/v1/subjects/?q=ghost").json()["results"]] == [other.pk]

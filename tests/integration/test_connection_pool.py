@@ -23,7 +23,7 @@ from alerts.models import Frame
 from alerts.samples import compose
 from benchmarks import pgbouncer
 from benchmarks.stack import production_stack, push_frame
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from recognition.images import encode_jpeg
 from tests.integration.conftest import wait_for
 

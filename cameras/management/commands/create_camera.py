@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cameras.actions import StreamConfigError, create_camera
 from cameras.models import Camera
-from cameras.services import StreamConfigError, create_camera
 
 
 class Command(BaseCommand):

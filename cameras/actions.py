@@ -4,7 +4,7 @@ from django.db.models import F
 
 from cameras.credentials import StreamCredentials, decrypt, encrypt, split_url
 from cameras.models import Camera
-from organizations.services import get_or_create_branch
+from organizations.actions import get_or_create_branch
 
 
 class StreamConfigError(ValueError):
