@@ -14,7 +14,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,11 +30,6 @@ class IsCurator(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and getattr(user, "is_curator", False))
-
-
-class Pages(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class WatchlistSerializer(serializers.ModelSerializer):
@@ -150,7 +144,6 @@ class WatchlistViewSet(
     queryset = Watchlist.objects.order_by("name").prefetch_related("banks", "branches")
     serializer_class = WatchlistSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     @transaction.atomic
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -178,7 +171,6 @@ class SubjectViewSet(viewsets.ModelViewSet):
 
     serializer_class = SubjectSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[Subject]:
         subjects = Subject.objects.select_related("added_by").prefetch_related("photos__templates").order_by("id")
@@ -245,7 +237,6 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
     serializer_class = PhotoSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[ReferencePhoto]:
         photos = ReferencePhoto.objects.prefetch_related("templates").order_by("id")

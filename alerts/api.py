@@ -1,25 +1,151 @@
-"""REST API for alerts: list (scoped, filterable, paginated), detail, and the review action.
+"""The REST API of the alerts app: the frame upload cameras push to, and alerts (list, detail, review).
 
-Every read goes through alerts_visible_to and is audited; the review calls the same
-review_alert as the page, so a stale `version` answers 409 with a clear message.
+`POST /api/v1/frames` authenticates the camera (token, and the request signature when there
+is one), then hands the bytes to alerts.ingest.store_frame. Every read of alerts goes through
+alerts_visible_to and is audited; the review calls the same review_alert as the page, so a
+stale `version` answers 409 with a clear message. URLs: alerts/api_urls.py.
 """
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import get_object_or_404
-from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from alerts.access import alerts_visible_to, filter_alerts
 from alerts.actions import ALL_ACTIONS, ReviewError, review_alert
 from alerts.feed import serialize_alert
+from alerts.ingest import QueueUnavailable, store_frame
 from alerts.models import Alert
 from audit.log import record
+from bankwatch.api import ErrorSerializer
+from cameras import signing
+from cameras.models import Camera
+from recognition.images import InvalidImage
+
+# --- Frames from cameras ---------------------------------------------------
+
+# Room for the multipart envelope and the captured_at field around the image itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@dataclass(frozen=True)
+class CameraCredentials:
+    camera: Camera
+    token: str
+
+
+class CameraTokenAuthentication(BaseAuthentication):
+    """`Authorization: Camera <token>`; the token is compared by its hash (Camera.authenticate)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, CameraCredentials] | None:
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "camera":
+            return None
+        camera = Camera.authenticate(token.strip())
+        if camera is None:
+            raise AuthenticationFailed("unknown or disabled camera token")
+        return AnonymousUser(), CameraCredentials(camera, token.strip())
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Camera realm="bankwatch"'
+
+
+class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """How the OpenAPI schema describes camera authentication."""
+
+    target_class = "alerts.api.CameraTokenAuthentication"
+    name = "cameraToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Camera <token>"}
+
+
+class IsCamera(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, CameraCredentials)
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "request body too large"
+
+
+class FrameUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG or PNG")
+    captured_at = serializers.DateTimeField(required=False, help_text="ISO 8601; default: when received")
+
+    def validate_captured_at(self, value: datetime) -> datetime:
+        if value > timezone.now() + timedelta(seconds=settings.SIGNATURE_MAX_SKEW_SECONDS):
+            raise serializers.ValidationError("captured_at lies in the future")
+        return value
+
+
+def _check_signature(request: Request, credentials: CameraCredentials) -> None:
+    meta = request.META
+    if not signing.is_signed(meta) and not settings.REQUIRE_SIGNED_FRAMES:
+        return
+    django_request = request._request
+    try:
+        signing.verify(
+            credentials.camera.pk, credentials.token, request.method or "", request.path, meta, django_request.body
+        )
+    except signing.SignatureError as exc:
+        raise PermissionDenied(str(exc)) from None
+
+
+class FrameUploadView(APIView):
+    authentication_classes = [CameraTokenAuthentication]
+    permission_classes = [IsCamera]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=FrameUploadSerializer,
+        responses={
+            202: inline_serializer("FrameAccepted", {"frame_id": serializers.IntegerField()}),
+            400: OpenApiResponse(description="missing or unreadable image or field"),
+            401: OpenApiResponse(description="missing or wrong camera token"),
+            403: OpenApiResponse(description="bad, stale or replayed request signature"),
+            413: OpenApiResponse(description="too many bytes or pixels"),
+            415: OpenApiResponse(description="not JPEG or PNG"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Push one camera frame for recognition. Answers once it is stored and queued."""
+        credentials: CameraCredentials = request.auth  # type: ignore[assignment]
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
+            raise PayloadTooLarge(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
+        _check_signature(request, credentials)
+        upload = FrameUploadSerializer(data=request.data)
+        if not upload.is_valid():
+            return Response({"error": "invalid upload", "fields": upload.errors}, status=400)
+        image = upload.validated_data["image"]
+        if image.size > settings.MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(f"image is {image.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES}")
+        try:
+            frame = store_frame(credentials.camera, image.read(), upload.validated_data.get("captured_at"))
+        except InvalidImage as exc:
+            return Response({"error": str(exc)}, status=exc.status)
+        except QueueUnavailable as exc:
+            return Response({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
+        return Response({"frame_id": frame.pk}, status=202)
+
+
+# --- Alerts -----------------------------------------------------------------
 
 
 class RefSerializer(serializers.Serializer):
@@ -89,10 +215,6 @@ class ReviewSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
 
 
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-
-
 FILTERS = [
     OpenApiParameter("status", str, many=True, description="one or more statuses (repeat or comma-separate)"),
     OpenApiParameter("branch", int),
@@ -102,14 +224,8 @@ FILTERS = [
 ]
 
 
-class Pages(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class AlertList(GenericAPIView):
     serializer_class = AlertSerializer
-    pagination_class = Pages
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         params = self.request.query_params
@@ -162,10 +278,3 @@ class AlertReview(GenericAPIView):
         except ReviewError as exc:
             return Response({"error": str(exc)}, status=exc.status)
         return Response(AlertSerializer(alert).data)
-
-
-urlpatterns = [
-    path("alerts/", AlertList.as_view(), name="api-alerts"),
-    path("alerts/<int:alert_id>/", AlertDetail.as_view(), name="api-alert"),
-    path("alerts/<int:alert_id>/review", AlertReview.as_view(), name="api-alert-review"),
-]
