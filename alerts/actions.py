@@ -18,7 +18,7 @@ each other), "false alarm" dismisses it and counts against its camera; once conf
 escalated to the police like a match, which is the only way the police ever see one.
 
 Every transition is one conditional UPDATE on (id, version, allowed statuses): of two
-reviewers acting on the same version, exactly one wins and the other gets a Conflict
+reviewers acting on the same version, exactly one wins and the other gets a ConflictError
 that says what happened, never a silent overwrite. Case transitions live in cases.actions
 and go through `transition` too.
 """
@@ -201,11 +201,11 @@ class ReviewError(Exception):
     status = 400
 
 
-class NotAllowed(ReviewError):
+class NotAllowedError(ReviewError):
     status = 403
 
 
-class Conflict(ReviewError):
+class ConflictError(ReviewError):
     status = 409
 
 
@@ -251,7 +251,7 @@ def transition(
     if claimed != 1:
         current = Alert.objects.select_related("reviewed_by").get(pk=alert.pk)
         if current.version != version:
-            raise Conflict(
+            raise ConflictError(
                 _(
                     "Alert #%(id)s was changed by someone else while you had it open: it is now “%(status)s”"
                     " (by %(who)s). Nothing was changed; look at its current state and decide again."
@@ -296,7 +296,7 @@ def review_alert(
     if action not in actions:
         raise ReviewError(_("Unknown action “%(action)s”.") % {"action": action})
     if not can_review(user) or not alerts_visible_to(user).filter(pk=alert.pk).exists():
-        raise NotAllowed(_("You may not review this alert."))
+        raise NotAllowedError(_("You may not review this alert."))
     changes: dict[str, Any] = {"reviewed_by": user}
     if note:
         changes["note"] = note

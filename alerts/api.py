@@ -29,13 +29,13 @@ from rest_framework.views import APIView
 from alerts.access import alerts_visible_to, filter_alerts
 from alerts.actions import ALL_ACTIONS, ReviewError, review_alert
 from alerts.feed import serialize_alert
-from alerts.ingest import QueueUnavailable, store_frame
+from alerts.ingest import QueueUnavailableError, store_frame
 from alerts.models import Alert
 from audit.log import record
 from bankwatch.api import ErrorSerializer
 from cameras import signing
 from cameras.models import Camera
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 # --- Frames from cameras ---------------------------------------------------
 
@@ -80,7 +80,7 @@ class IsCamera(BasePermission):
         return isinstance(request.auth, CameraCredentials)
 
 
-class PayloadTooLarge(APIException):
+class PayloadTooLargeError(APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "request body too large"
 
@@ -128,19 +128,19 @@ class FrameUploadView(APIView):
         """Push one camera frame for recognition. Answers once it is stored and queued."""
         credentials: CameraCredentials = request.auth  # type: ignore[assignment]
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
-            raise PayloadTooLarge(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
+            raise PayloadTooLargeError(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
         _check_signature(request, credentials)
         upload = FrameUploadSerializer(data=request.data)
         if not upload.is_valid():
             return Response({"error": "invalid upload", "fields": upload.errors}, status=400)
         image = upload.validated_data["image"]
         if image.size > settings.MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(f"image is {image.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES}")
+            raise PayloadTooLargeError(f"image is {image.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES}")
         try:
             frame = store_frame(credentials.camera, image.read(), upload.validated_data.get("captured_at"))
-        except InvalidImage as exc:
+        except InvalidImageError as exc:
             return Response({"error": str(exc)}, status=exc.status)
-        except QueueUnavailable as exc:
+        except QueueUnavailableError as exc:
             return Response({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
         return Response({"frame_id": frame.pk}, status=202)
 

@@ -22,14 +22,14 @@ from recognition.images import decode_image, encode_jpeg
 logger = logging.getLogger(__name__)
 
 
-class QueueUnavailable(Exception):
+class QueueUnavailableError(Exception):
     """The job queue cannot take the frame; nothing of it was kept (the frame API answers 503)."""
 
     message = "the job queue is unreachable; send the frame again shortly"
 
 
 def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None) -> Frame:
-    """Check the image, store it and queue its recognition job; raises InvalidImage (with an HTTP status).
+    """Check the image, store it and queue its recognition job; raises InvalidImageError (with an HTTP status).
 
     The check decodes a JPEG at 1/8 scale, which is enough to catch wrong types, bombs
     and truncated files at a fraction of a full decode; the job decodes it once, properly.
@@ -53,7 +53,7 @@ def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None
         logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)
         frame.delete()
         frame.image.delete(save=False)
-        raise QueueUnavailable(QueueUnavailable.message) from None
+        raise QueueUnavailableError(QueueUnavailableError.message) from None
     return frame
 
 

@@ -34,7 +34,7 @@ from enrollment import gallery
 from recognition import decision
 from recognition.blur import blur_faces
 from recognition.engine import Face, get_engine
-from recognition.images import InvalidImage, encode_jpeg
+from recognition.images import InvalidImageError, encode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def process_frame(frame_id: int) -> FrameOutcome | None:
         return None
     try:
         outcome = _recognise(frame)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         _give_up_or_retry(frame, f"unreadable image: {exc}", retry=False)
         return None
     except Exception as exc:  # the soft time limit included; a hard kill is the sweep's to find

@@ -37,7 +37,7 @@ def limit_for(path: str) -> int:
     return int(settings.MAX_REQUEST_BYTES)
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     pass
 
 
@@ -63,7 +63,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLargeError
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -74,7 +74,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except BodyTooLarge:
+        except BodyTooLargeError:
             if not started:
                 await _refuse(send)
 

@@ -53,7 +53,7 @@ def main() -> None:
     from django.conf import settings
 
     from recognition.decision import decode_frame
-    from recognition.images import InvalidImage, decode_image
+    from recognition.images import InvalidImageError, decode_image
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--scans", type=int, default=20000)
@@ -70,7 +70,7 @@ def main() -> None:
         try:
             step()
             answer = "decoded"
-        except InvalidImage as exc:
+        except InvalidImageError as exc:
             answer = f"{exc.status} {exc}"
         result[name] = {"cpu_seconds": round(time.process_time() - started, 3), "answer": answer}
     print(json.dumps(result))

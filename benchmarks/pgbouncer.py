@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
-class PgBouncerMissing(RuntimeError):
+class PgBouncerMissingError(RuntimeError):
     pass
 
 
@@ -73,7 +73,7 @@ pidfile = {folder / "pgbouncer.pid"}
 def pgbouncer(database_url: str, pool_size: int) -> Iterator[str]:
     """A PgBouncer in transaction mode in front of database_url's server; yields the URL through it."""
     if not available():
-        raise PgBouncerMissing(f"{PGBOUNCER} is absent: `make pgbouncer-deps` installs Debian's pgbouncer")
+        raise PgBouncerMissingError(f"{PGBOUNCER} is absent: `make pgbouncer-deps` installs Debian's pgbouncer")
     folder = Path(tempfile.mkdtemp(prefix="bankwatch-pgbouncer-"))
     port = free_port()
     (folder / "pgbouncer.ini").write_text(_config(database_url, port, pool_size, folder))

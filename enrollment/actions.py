@@ -26,7 +26,7 @@ from bankwatch import jobs
 from enrollment import quality
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.decision import PHOTO_MAX_SIDE
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
 from recognition.model_id import model_id
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def add_photo(
     request: HttpRequest | None = None,
     import_job: ImportJob | None = None,
 ) -> ReferencePhoto:
-    """Store a reference photo as pending and queue its enrollment. Raises InvalidImage for non-images."""
+    """Store a reference photo as pending and queue its enrollment. Raises InvalidImageError for non-images."""
     decode_image(data, max_side=256, formats=PHOTO_FORMATS)  # refuse non-images before storing anything
     suffix = (
         PurePath(filename).suffix.lower()
@@ -185,7 +185,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
         with photo.image.open("rb") as handle:
             data = handle.read()
         image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
     except OSError:
         verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")

@@ -24,7 +24,7 @@ from alerts.field_rates import field_rates
 from audit.log import record
 from enrollment import actions, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
 from recognition.model_id import model_id
 
 
@@ -42,7 +42,7 @@ def _rate_html(rate: float, advice: dict[str, Any] | None) -> str:
 def _check_image(upload: Any) -> None:
     try:
         decode_image(upload.read(), max_side=256, formats=PHOTO_FORMATS)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         raise forms.ValidationError(f"{upload.name}: {exc}") from None
     finally:
         upload.seek(0)
@@ -348,7 +348,7 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         for upload in form.cleaned_data.get("new_photos") or []:
             try:
                 actions.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
-            except InvalidImage as exc:
+            except InvalidImageError as exc:
                 messages.error(request, f"{upload.name}: {exc}")
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Subject], status: str) -> None:

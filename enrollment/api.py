@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from audit.log import record
 from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 
 class IsCurator(permissions.BasePermission):
@@ -227,7 +227,7 @@ class SubjectViewSet(viewsets.ModelViewSet):
         file = upload.validated_data["image"]
         try:
             photo = actions.add_photo(subject, file.read(), file.name, uploaded_by=request.user, request=request)
-        except InvalidImage as exc:
+        except InvalidImageError as exc:
             return Response({"error": str(exc)}, status=exc.status)
         return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from enrollment import actions
 from enrollment.models import ImportJob, ReferencePhoto, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 COLUMNS = ("full_name", "aliases", "watchlist", "case_reference", "legal_basis", "notes", "expires_at", "photos")
 MAX_ROWS = 10_000
@@ -120,7 +120,7 @@ def _import_row(
             continue
         try:
             actions.add_photo(subject, archive.read(member), photo_name, uploaded_by=actor, import_job=job)
-        except InvalidImage as exc:
+        except InvalidImageError as exc:
             problems.append({"row": number, "photo": photo_name, "reason": f"Not a usable image: {exc}."})
     return 1
 

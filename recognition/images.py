@@ -20,7 +20,7 @@ CAMERA_FORMATS = ("JPEG", "PNG")
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 
 
-class InvalidImage(ValueError):
+class InvalidImageError(ValueError):
     """The bytes are not an image we accept. `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400) -> None:
@@ -70,29 +70,29 @@ def decode_image(
     copied once after decoding (EXIF rotation in place, one SIMD RGB->BGR swap).
     """
     if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise InvalidImage(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
+        raise InvalidImageError(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
     if not data:
-        raise InvalidImage("image is empty")
+        raise InvalidImageError("image is empty")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImage(f"image has too many pixels: {exc}", 413) from None
+            raise InvalidImageError(f"image has too many pixels: {exc}", 413) from None
         except Exception:
-            raise InvalidImage(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
+            raise InvalidImageError(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
         if image.format not in formats:
-            raise InvalidImage(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
+            raise InvalidImageError(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
         width, height = image.size
         if width < 1 or height < 1:
-            raise InvalidImage("image has no pixels")
+            raise InvalidImageError("image has no pixels")
         limit = settings.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
         if width * height > limit:
-            raise InvalidImage(f"image is {width}x{height} pixels; the limit is {limit} pixels", 413)
+            raise InvalidImageError(f"image is {width}x{height} pixels; the limit is {limit} pixels", 413)
         if image.format == "JPEG":
             scans = jpeg_scan_count(data)
             if scans > settings.MAX_JPEG_SCANS:
-                raise InvalidImage(f"JPEG has {scans} scans; the limit is {settings.MAX_JPEG_SCANS}", 413)
+                raise InvalidImageError(f"JPEG has {scans} scans; the limit is {settings.MAX_JPEG_SCANS}", 413)
         try:
             longer = max(width, height)
             if max_side and image.format == "JPEG" and longer > max_side:
@@ -103,7 +103,7 @@ def decode_image(
             ImageOps.exif_transpose(image, in_place=True)
             pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImage(f"image is truncated or corrupt: {exc}") from None
+            raise InvalidImageError(f"image is truncated or corrupt: {exc}") from None
     return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 

@@ -11,7 +11,7 @@ from enrollment import actions
 from enrollment.models import FaceTemplate, ReferencePhoto, Subject
 from enrollment.quality import check, estimate_yaw
 from recognition.engine import Face, get_engine
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
 from recognition.model_id import model_id as current_model_id
 from tests.conftest import DATASET, photo
 
@@ -86,7 +86,7 @@ def test_a_photo_without_a_face_is_rejected(db, subject):
 
 
 def test_bytes_that_are_not_an_image_are_refused_before_anything_is_stored(db, subject):
-    with pytest.raises(InvalidImage):
+    with pytest.raises(InvalidImageError):
         actions.add_photo(subject, b"%PDF-1.4 not a photo", "scan.pdf")
     assert not ReferencePhoto.objects.exists()
 

@@ -11,7 +11,7 @@ from alerts.ingest import store_pixels
 from alerts.models import Frame
 from bankwatch import jobs
 from cameras.models import Camera
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Command(BaseCommand):
                     try:
                         store_pixels(camera, pixels)
                         sent += 1
-                    except InvalidImage as exc:
+                    except InvalidImageError as exc:
                         logger.warning("camera %s: frame refused: %s", camera.pk, exc)
                 capture.release()
                 if is_file or (options["max_frames"] and sent >= options["max_frames"]):

@@ -13,7 +13,7 @@ from django.utils import timezone
 from bankwatch import jobs
 from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 
 class Command(BaseCommand):
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 photo = actions.add_photo(subject, path.read_bytes(), path.name)
             except OSError as exc:
                 rejected.append({"photo": name, "reason": f"Cannot read the file: {exc.strerror or exc}."})
-            except InvalidImage as exc:
+            except InvalidImageError as exc:
                 rejected.append({"photo": name, "reason": f"Not a usable image: {exc}."})
             else:
                 uploaded[photo.pk] = name
