@@ -1,10 +1,10 @@
 """Debian's PgBouncer in front of a PostgreSQL server, in transaction mode: the pooler production uses.
 
 `pgbouncer(database_url, pool_size)` starts one on a free port of this machine for the fleet
-benchmark and the integration tests, yields the URL that Django should use instead (same
+benchmark and the integration tests, yields a `PgBouncer` whose `.url` Django uses instead (same
 database, user and password), and stops it. Only `pool_size` server connections per
 database and user ever reach PostgreSQL; clients past that wait in PgBouncer's queue
-instead of being refused. `postgres_connections(url, database)` counts what PostgreSQL
+instead of being refused. `postgres_connections(database)` counts what PostgreSQL
 itself sees, which is what the tests and the benchmark hold against the pool size.
 
 Transaction mode hands a server connection to a client for one transaction only, so Django
@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -69,9 +70,35 @@ pidfile = {folder / "pgbouncer.pid"}
 """
 
 
+@dataclass
+class PgBouncer:
+    url: str  # database_url's database, user and password, through the pooler
+    port: int
+    pid: int
+    pool_size: int
+
+    def stats(self, database: str) -> dict[str, int]:
+        """PgBouncer's SHOW STATS for `database`: total_query_count, total_xact_count, ..."""
+        import psycopg2
+
+        link = psycopg2.connect(self.url.rsplit("/", 1)[0] + "/pgbouncer")
+        link.autocommit = True
+        try:
+            with link.cursor() as cursor:
+                cursor.execute("SHOW STATS")
+                names = [c.name for c in cursor.description]
+                for row in cursor.fetchall():
+                    found = dict(zip(names, row, strict=True))
+                    if found["database"] == database:
+                        return {k: int(v) for k, v in found.items() if k.startswith("total_")}
+        finally:
+            link.close()
+        return {}
+
+
 @contextmanager
-def pgbouncer(database_url: str, pool_size: int) -> Iterator[str]:
-    """A PgBouncer in transaction mode in front of database_url's server; yields the URL through it."""
+def pgbouncer(database_url: str, pool_size: int) -> Iterator[PgBouncer]:
+    """A PgBouncer in transaction mode in front of database_url's server (yields where it listens)."""
     if not available():
         raise PgBouncerMissingError(f"{PGBOUNCER} is absent: `make pgbouncer-deps` installs Debian's pgbouncer")
     folder = Path(tempfile.mkdtemp(prefix="bankwatch-pgbouncer-"))
@@ -100,7 +127,8 @@ def pgbouncer(database_url: str, pool_size: int) -> Iterator[str]:
                 time.sleep(0.1)
         parsed = urlparse(database_url)
         userinfo = parsed.netloc.rpartition("@")[0] or "postgres"
-        yield parsed._replace(netloc=f"{userinfo}@127.0.0.1:{port}").geturl()
+        url = parsed._replace(netloc=f"{userinfo}@127.0.0.1:{port}").geturl()
+        yield PgBouncer(url=url, port=port, pid=process.pid, pool_size=pool_size)
     finally:
         process.terminate()
         try:

@@ -41,8 +41,8 @@ def pooled_url(transactional_db):  # type: ignore[no-untyped-def]
         pytest.skip(f"{pgbouncer.PGBOUNCER} is absent: `make pgbouncer-deps` installs Debian's pgbouncer")
     db = settings.DATABASES["default"]
     direct = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    with pgbouncer.pgbouncer(direct, POOL_SIZE) as url:
-        yield url
+    with pgbouncer.pgbouncer(direct, POOL_SIZE) as pooler:
+        yield pooler.url
 
 
 def _camera_loop(token: str, jpeg: bytes, port: int, statuses: list[int]) -> None:
