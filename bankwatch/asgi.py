@@ -14,6 +14,7 @@ from bankwatch.bodylimit import BodyLimitMiddleware, guard_daphne  # noqa: E402
 from bankwatch.events import remember_server_loop  # noqa: E402
 from bankwatch.jobs import load_models_in_background  # noqa: E402
 from bankwatch.routing import websocket_urlpatterns  # noqa: E402
+from cameras.supervisor import start_embedded_supervisor  # noqa: E402
 from retention.scheduler import start_embedded_beat  # noqa: E402
 
 guard_daphne()
@@ -30,5 +31,6 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     remember_server_loop()
     start_embedded_beat()
+    start_embedded_supervisor()
     load_models_in_background()
     await router(scope, receive, send)

@@ -338,6 +338,15 @@ CAMERA_OFFLINE_SECONDS = envint("BANKWATCH_CAMERA_OFFLINE_SECONDS", 15, minimum=
 STREAM_LEASE_SECONDS = envint("BANKWATCH_STREAM_LEASE_SECONDS", 15, minimum=3)
 STREAM_MAX_BACKLOG = envint("BANKWATCH_STREAM_MAX_BACKLOG", 8, minimum=1)
 EMBEDDED_CAMERAS = envbool("BANKWATCH_EMBEDDED_CAMERAS", True)
+# Camera health (cameras/health.py): how long each symptom must last, and what counts as one.
+CAMERA_OBSTRUCTED_SECONDS = envint("BANKWATCH_CAMERA_OBSTRUCTED_SECONDS", 5, minimum=1)
+CAMERA_FROZEN_SECONDS = envint("BANKWATCH_CAMERA_FROZEN_SECONDS", 30, minimum=2)
+CAMERA_MOVED_SECONDS = envint("BANKWATCH_CAMERA_MOVED_SECONDS", 10, minimum=1)
+CAMERA_UNIFORM_STD = envfloat("BANKWATCH_CAMERA_UNIFORM_STD", 6.0, low=0.0, high=64.0)
+CAMERA_FROZEN_PIXEL_DELTA = envint("BANKWATCH_CAMERA_FROZEN_PIXEL_DELTA", 0, minimum=0)
+CAMERA_FROZEN_CHANGED_FRACTION = envfloat("BANKWATCH_CAMERA_FROZEN_CHANGED_FRACTION", 0.005, low=0.0, high=1.0)
+CAMERA_MOVED_CORRELATION = envfloat("BANKWATCH_CAMERA_MOVED_CORRELATION", 0.5, low=-1.0, high=1.0)
+CELERY_BEAT_SCHEDULE["camera-health"] = {"task": "cameras.check_health", "schedule": 5.0}
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")

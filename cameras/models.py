@@ -151,3 +151,12 @@ class StreamLease(models.Model):
     holder = models.CharField(max_length=120)
     expires_at = models.DateTimeField(db_index=True)
     acquired_at = models.DateTimeField()
+
+
+class StreamSupervisor(models.Model):
+    """A running run_cameras (or embedded) supervisor, seen at its last tick: how the fleet is shared."""
+
+    name = models.CharField(max_length=120, primary_key=True)
+    hostname = models.CharField(max_length=200, blank=True, default="")
+    seen_at = models.DateTimeField(db_index=True)
+    cameras = models.PositiveIntegerField(default=0)

@@ -66,6 +66,8 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Periodic jobs (retention, frame sweep) must not run on their own in the middle of a test.
     settings.EMBEDDED_BEAT = False
+    # Nor may the embedded stream supervisor (tests start their own run_cameras).
+    settings.EMBEDDED_CAMERAS = False
 
 
 def verify_second_factor(client: ClientMixin, user: User) -> None:
@@ -116,6 +118,17 @@ def faces_dev() -> Path:
 @pytest.fixture
 def camera_with_token(db) -> tuple[Camera, str]:  # type: ignore[no-untyped-def]
     return create_camera("Saigon Bank", "District 1", "Lobby")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_camera_health():  # type: ignore[no-untyped-def]
+    """Camera ids repeat from test to test: no camera inherits another's running health state."""
+    from django.core.cache import cache
+
+    from cameras import health
+
+    cache.clear()
+    health._references.clear()
 
 
 @pytest.fixture(autouse=True)
