@@ -3,39 +3,40 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import throttle
+from audit.log import client_ip
 
 
-class _BackOff:
-    """Refuse a user name that is backing off (accounts/throttle.py) before checking the password;
-    the pair lockout itself is django-axes' (its backend and middleware)."""
+class _RefuseLockedOut:
+    """Say plainly that the pair is locked out, and until when, before checking the password."""
 
     request: Any
     cleaned_data: dict[str, Any]
-    retry_after = 0
 
-    def check_backoff(self) -> None:
+    def check_lockout(self) -> None:
         username = self.cleaned_data.get("username") or ""
-        self.retry_after = throttle.wait_seconds(username) if username else 0
-        if self.retry_after:
+        until = throttle.locked_until(username, client_ip(self.request)) if username else None
+        if until is not None:
+            minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
             raise forms.ValidationError(
-                _("Too many failed sign-ins for this user name. Try again in %(seconds)s seconds."),
+                _("Too many failed sign-ins. This account is locked from your address for %(minutes)s more minutes."),
                 code="locked_out",
-                params={"seconds": self.retry_after},
+                params={"minutes": minutes},
             )
 
 
-class ThrottledAuthenticationForm(_BackOff, AuthenticationForm):
+class ThrottledAuthenticationForm(_RefuseLockedOut, AuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        self.check_backoff()
+        self.check_lockout()
         return super().clean()
 
 
-class ThrottledAdminAuthenticationForm(_BackOff, AdminAuthenticationForm):
+class ThrottledAdminAuthenticationForm(_RefuseLockedOut, AdminAuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        self.check_backoff()
+        self.check_lockout()
         return super().clean()
 
 

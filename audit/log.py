@@ -4,7 +4,12 @@ from django.db import models
 from django.http import HttpRequest
 
 from audit.models import AuditEntry
-from bankwatch.addresses import client_ip
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(

@@ -11,7 +11,6 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from bankwatch.jobs import queue_health
-from recognition.model_id import model_id
 from recognition.weights import missing_weights
 
 
@@ -43,7 +42,7 @@ def _weights() -> tuple[bool, str]:
     missing = missing_weights(settings.RECOGNITION_MODEL, settings.RECOGNITION_DETECTOR)
     if missing:
         return False, f"missing {', '.join(missing)}: run manage.py provision_models"
-    return True, model_id()
+    return True, f"{settings.RECOGNITION_MODEL}+{settings.RECOGNITION_DETECTOR}"
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:

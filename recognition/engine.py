@@ -26,7 +26,6 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
-from recognition.model_id import model_id
 from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet, openvino_available
 from recognition.weights import require_weights, weights_dir
 
@@ -46,6 +45,9 @@ class Face:
     landmarks: list[tuple[float, float]]  # eyes first (image-left, image-right), then nose and mouth if known
     crop: NDArray[Any]  # aligned face, BGR uint8
     embedding: NDArray[Any] = field(repr=False)
+    # SFace's last feature map averaged per row (1024 x 7), for the covering step; None on
+    # engines that do not run SFace themselves (recognition/covering.py falls back on the crop).
+    trunk: NDArray[Any] | None = field(default=None, repr=False)
 
     @property
     def area(self) -> int:
@@ -65,17 +67,6 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-BORDERS = {"constant": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
-
-
-def align(image: NDArray[np.uint8], matrix: NDArray[Any], border: str) -> NDArray[np.uint8]:
-    """The 112x112 crop for `matrix`, filled per `border` where it runs past the photo (a tight
-    crop, a face at the frame's edge). Black ("constant") is the default: continuing the edge
-    pixels instead made tight crops of different people more alike (docs/recognition.md)."""
-    crop = cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=BORDERS[border])
-    return np.asarray(crop, dtype=np.uint8)
-
-
 class Engine:
     def __init__(
         self,
@@ -85,8 +76,6 @@ class Engine:
         detect_max_side: int,
         threads: int = 1,
         runtime: str = "onnxruntime",
-        border: str = "constant",
-        flip_average: bool = False,
     ) -> None:
         require_weights(model_name, detector)
         self.model_name = model_name
@@ -94,8 +83,6 @@ class Engine:
         self.min_confidence = min_confidence
         self.detect_max_side = detect_max_side
         self.threads = threads
-        self.border = border
-        self.flip_average = flip_average
         # OpenCV's own thread pool (resize, warps) would otherwise take every core in each worker.
         cv2.setNumThreads(threads)
         self._sface: SFaceNet | None = None
@@ -121,13 +108,24 @@ class Engine:
     @property
     def model_id(self) -> str:
         """Identifies the embedding space; templates made by another model are not comparable."""
-        return model_id(self.model_name, self.detector)
+        return f"{self.model_name}+{self.detector}"
 
-    def analyze(self, image: NDArray[np.uint8]) -> list[Face]:
-        faces = self._analyze_five_point(image) if self.detector == "yunet" else self._analyze_deepface(image)
+    def analyze(self, image: NDArray[np.uint8], min_confidence: float | None = None) -> list[Face]:
+        """Every face at or above `min_confidence` (default: the engine's), largest first.
+
+        A lower `min_confidence` is for the covering step alone (helmets and full masks get
+        lower detector scores); only faces with `searchable(face)` go to the watchlists."""
+        floor = self.min_confidence if min_confidence is None else min_confidence
+        faces = (
+            self._analyze_five_point(image, floor) if self.detector == "yunet" else self._analyze_deepface(image, floor)
+        )
         return sorted(faces, key=lambda f: f.area, reverse=True)
 
-    def detect(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def searchable(self, face: Face) -> bool:
+        """Whether the detector is sure enough of this face to search it against the watchlists."""
+        return face.confidence >= self.min_confidence
+
+    def detect(self, image: NDArray[np.uint8], min_confidence: float | None = None) -> NDArray[np.float32]:
         """YuNet rows: x, y, w, h, 5 landmark pairs, score; in the coordinates of `image`."""
         if self._yunet is None:
             raise RuntimeError(f"detect() needs the yunet detector, not {self.detector}")
@@ -138,29 +136,22 @@ class Engine:
             if scale < 1
             else image
         )
-        rows = self._yunet.detect(small, self.min_confidence)
+        rows = self._yunet.detect(small, self.min_confidence if min_confidence is None else min_confidence)
         rows[:, :14] /= scale
         return rows
 
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame; with
-        flip_average, each crop's embedding plus its mirror image's (docs/recognition.md)."""
-        if self.flip_average:
-            both = self._embed(np.concatenate([crops, crops[:, :, ::-1]]))
-            count = len(crops)
-            return np.asarray(
-                [l2_normalise(a) + l2_normalise(b) for a, b in zip(both[:count], both[count:], strict=True)],
-                dtype=np.float32,
-            )
-        return self._embed(crops)
+        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame."""
+        return self.embed_with_trunk(crops)[0]
 
-    def _embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
+    def embed_with_trunk(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
+        """Embeddings and, with the engine's own SFace, its row-averaged feature maps."""
         if self._sface is not None:
-            return self._sface.embed(crops)
-        return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32)
+            return self._sface.embed_with_trunk(crops)
+        return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32), None
 
-    def _analyze_five_point(self, image: NDArray[np.uint8]) -> list[Face]:
-        return self.describe(image, self.detect(image))
+    def _analyze_five_point(self, image: NDArray[np.uint8], min_confidence: float) -> list[Face]:
+        return self.describe(image, self.detect(image, min_confidence))
 
     def describe(self, image: NDArray[np.uint8], rows: NDArray[np.float32]) -> list[Face]:
         """Align and embed the faces `detect` found in `image` (faces whose landmarks give no
@@ -174,14 +165,14 @@ class Engine:
             if matrix is None:
                 crops.append(None)
                 continue
-            crops.append(align(image, matrix, self.border))
+            crops.append(cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR))
         kept = [(row, crop) for row, crop in zip(rows, crops, strict=True) if crop is not None]
         if not kept:
             return []
-        embeddings = self.embed(np.stack([crop for _, crop in kept]))
+        embeddings, trunks = self.embed_with_trunk(np.stack([crop for _, crop in kept]))
         faces = []
         height, width = image.shape[:2]
-        for (row, crop), embedding in zip(kept, embeddings, strict=True):
+        for index, ((row, crop), embedding) in enumerate(zip(kept, embeddings, strict=True)):
             x, y, w, h = (int(round(v)) for v in row[:4])
             x, y = max(x, 0), max(y, 0)
             w, h = min(w, width - x), min(h, height - y)
@@ -192,11 +183,12 @@ class Engine:
                     landmarks=[(float(px), float(py)) for px, py in row[4:14].reshape(5, 2)],
                     crop=crop,
                     embedding=l2_normalise(embedding),
+                    trunk=None if trunks is None else trunks[index],
                 )
             )
         return faces
 
-    def _analyze_deepface(self, image: NDArray[np.uint8]) -> list[Face]:
+    def _analyze_deepface(self, image: NDArray[np.uint8], min_confidence: float) -> list[Face]:
         from deepface import DeepFace
 
         results = DeepFace.represent(
@@ -211,7 +203,7 @@ class Engine:
         for result in results:  # type: ignore[union-attr]
             area = result["facial_area"]
             confidence = float(result.get("face_confidence") or 0.0)
-            if confidence <= 0 or confidence < self.min_confidence:
+            if confidence <= 0 or confidence < min_confidence:
                 continue  # DeepFace returns the whole image with confidence 0 when it found no face
             eyes = [area.get("left_eye"), area.get("right_eye")]
             face_pixels = np.asarray(result.get("face"))
@@ -233,16 +225,9 @@ _lock = threading.Lock()
 
 @cache
 def _engine(
-    model_name: str,
-    detector: str,
-    min_confidence: float,
-    detect_max_side: int,
-    threads: int,
-    runtime: str,
-    border: str = "constant",
-    flip_average: bool = False,
+    model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int, runtime: str
 ) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime, border, flip_average)
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime)
 
 
 def get_engine() -> Engine:
@@ -255,8 +240,6 @@ def get_engine() -> Engine:
             settings.RECOGNITION_DETECT_MAX_SIDE,
             settings.RECOGNITION_THREADS,
             settings.RECOGNITION_RUNTIME,
-            settings.RECOGNITION_ALIGN_BORDER,
-            settings.RECOGNITION_FLIP_AVERAGE,
         )
 
 

@@ -93,8 +93,21 @@ def openvino_available() -> bool:
     return True
 
 
+def _expose_trunk(model: onnx.ModelProto) -> None:
+    """Add the last convolutional feature map (the one SFace flattens into its embedding layer,
+    1024x7x7) as a second graph output: the covering classifier reads it (recognition/covering.py)."""
+    producers = {out: node for node in model.graph.node for out in node.output}
+    flatten = next(node for node in model.graph.node if node.op_type == "Flatten")
+    name = flatten.input[0]
+    while producers[name].op_type in {"Dropout", "Identity"}:
+        name = producers[name].input[0]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [1, None, None, None]))
+
+
 class SFaceNet:
-    """SFace: aligned 112x112 BGR uint8 crops in, raw 128-d embeddings out.
+    """SFace: aligned 112x112 BGR uint8 crops in, raw 128-d embeddings out; and, from the same
+    pass, its last feature map averaged over each of its 7 rows (faces x 1024 x 7), which
+    `embed_with_trunk` returns for the covering step at no extra inference.
 
     runtime "openvino" compiles the dequantised graph with OpenVINO, whose CPU plugin runs
     it in bfloat16 on the AMX / AVX-512 BF16 units of recent Xeons (float32 elsewhere):
@@ -105,6 +118,7 @@ class SFaceNet:
 
     def __init__(self, path: Path, threads: int, runtime: str = "onnxruntime") -> None:
         model = dequantize_weights(onnx.load(str(path)))
+        _expose_trunk(model)
         self.runtime = runtime
         if runtime == "openvino":
             import openvino
@@ -128,17 +142,24 @@ class SFaceNet:
             self.precision = "f32"
 
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return self.embed_with_trunk(crops)[0]
+
+    def embed_with_trunk(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         # The net takes RGB, channels first, 0-255, as OpenCV's FaceRecognizerSF feeds it.
         blob = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
         if self.runtime != "openvino":
-            return np.asarray(self._session.run(None, {self._input: blob})[0], dtype=np.float32)
+            embeddings, trunk = self._session.run(None, {self._input: blob})
+            return np.asarray(embeddings, dtype=np.float32), np.asarray(trunk, dtype=np.float32).mean(axis=3)
         request = getattr(self._requests, "request", None)
         if request is None:
             request = self._requests.request = self._compiled.create_infer_request()
-        # The graph takes one face at a time; the request reuses its output buffer, hence the copy.
-        return np.stack(
-            [np.array(request.infer({0: blob[i : i + 1]})[0][0], dtype=np.float32) for i in range(len(blob))]
-        )
+        # The graph takes one face at a time; the request reuses its output buffers, hence the copies.
+        embeddings, trunks = [], []
+        for i in range(len(blob)):
+            result = request.infer({0: blob[i : i + 1]})
+            embeddings.append(np.array(result[0][0], dtype=np.float32))
+            trunks.append(np.asarray(result[1][0], dtype=np.float32).mean(axis=2))
+        return np.stack(embeddings), np.stack(trunks)
 
 
 class YuNet:

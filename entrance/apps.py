@@ -1,6 +1,0 @@
-from django.apps import AppConfig
-
-
-class EntranceConfig(AppConfig):
-    name = "entrance"
-    verbose_name = "Entrance display"
