@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup run test lint unit test-integration browser-deps bench
+.PHONY: setup run test lint unit test-integration browser-deps pgbouncer-deps stream-deps bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,17 +29,25 @@ lint: $(VENV)/.installed
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-unit: setup browser-deps
+# The integration tests and the fleet benchmark put Debian's PgBouncer in front of PostgreSQL.
+pgbouncer-deps:
+	test -x /usr/sbin/pgbouncer || (apt-get update && apt-get install -y pgbouncer)
+
+# Camera stream tests serve real RTSP streams made by Debian's ffmpeg (libx264).
+stream-deps:
+	test -x /usr/bin/ffmpeg || (apt-get update && apt-get install -y ffmpeg)
+
+unit: setup browser-deps stream-deps
 	$(PY) -m pytest -m "not integration"
 
 # Against the real PostgreSQL and Redis of this machine, with a real Celery worker;
 # the tests skip, saying why, where those services are absent.
-test-integration: setup
+test-integration: setup pgbouncer-deps stream-deps
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bankwatch} \
 	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
 	$(PY) -m pytest -m integration
 
-test: setup browser-deps lint unit test-integration
+test: setup browser-deps stream-deps lint unit test-integration
 
 # Benchmarks: prints JSON, writes docs/benchmarks.md and docs/benchmarks.png (a few minutes).
 # face_recognition (for the side-by-side) is installed without its dependencies: its dlib

@@ -3,40 +3,39 @@ from typing import Any
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import throttle
-from audit.log import client_ip
 
 
-class _RefuseLockedOut:
-    """Say plainly that the pair is locked out, and until when, before checking the password."""
+class _BackOff:
+    """Refuse a user name that is backing off (accounts/throttle.py) before checking the password;
+    the pair lockout itself is django-axes' (its backend and middleware)."""
 
     request: Any
     cleaned_data: dict[str, Any]
+    retry_after = 0
 
-    def check_lockout(self) -> None:
+    def check_backoff(self) -> None:
         username = self.cleaned_data.get("username") or ""
-        until = throttle.locked_until(username, client_ip(self.request)) if username else None
-        if until is not None:
-            minutes = max(1, round((until - timezone.now()).total_seconds() / 60))
+        self.retry_after = throttle.wait_seconds(username) if username else 0
+        if self.retry_after:
             raise forms.ValidationError(
-                _("Too many failed sign-ins. This account is locked from your address for %(minutes)s more minutes."),
+                _("Too many failed sign-ins for this user name. Try again in %(seconds)s seconds."),
                 code="locked_out",
-                params={"minutes": minutes},
+                params={"seconds": self.retry_after},
             )
 
 
-class ThrottledAuthenticationForm(_RefuseLockedOut, AuthenticationForm):
+class ThrottledAuthenticationForm(_BackOff, AuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        self.check_lockout()
+        self.check_backoff()
         return super().clean()
 
 
-class ThrottledAdminAuthenticationForm(_RefuseLockedOut, AdminAuthenticationForm):
+class ThrottledAdminAuthenticationForm(_BackOff, AdminAuthenticationForm):
     def clean(self) -> dict[str, Any]:
-        self.check_lockout()
+        self.check_backoff()
         return super().clean()
 
 

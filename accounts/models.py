@@ -53,13 +53,3 @@ class User(AbstractUser):
     @property
     def is_auditor(self) -> bool:
         return self.role == Role.AUDITOR
-
-
-class LoginThrottle(models.Model):
-    """Failed sign-ins of one user name from one address; rows live in the database so every
-    server process sees the same count (accounts/throttle.py)."""
-
-    key = models.CharField(max_length=64, unique=True, help_text="sha256 of user name and address")
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField()
-    locked_until = models.DateTimeField(null=True, blank=True)

@@ -1,57 +1,104 @@
-"""Sign-in throttling: LOGIN_FAILURE_LIMIT wrong passwords for one user name from one address
-lock that pair out for LOGIN_LOCKOUT_SECONDS. Other addresses, and the same address for other
-user names, are not affected, so an attacker cannot lock a colleague out from elsewhere."""
+"""Sign-in throttling, in two layers.
+
+1. django-axes (settings AXES_*): LOGIN_FAILURE_LIMIT wrong passwords for one user name from one
+   address lock that pair out for LOGIN_LOCKOUT_SECONDS; other addresses and other user names are
+   not affected, so nobody can lock a colleague out from elsewhere. Axes keeps the attempt log
+   (admin: Axes › Access attempts; deleting a row, or `manage.py axes_reset_username`, unlocks).
+2. A back-off per user name, whatever the address (`wait_seconds`): past LOGIN_BACKOFF_AFTER
+   failures within LOGIN_LOCKOUT_SECONDS, each further try on that name waits 1 s, then 2, 4 … up
+   to LOGIN_BACKOFF_MAX_SECONDS after the last failure. A guesser with many addresses is slowed to
+   one try a minute; the real user waits at most that long.
+
+The address is bankwatch.addresses.client_ip: the right end of X-Forwarded-For, skipping only
+BANKWATCH_TRUSTED_PROXIES, and None when it does not parse.
+"""
 
 import hashlib
-from datetime import datetime, timedelta
+import math
+import time
+from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.http import HttpRequest
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import LoginThrottle
-from audit.log import client_ip, record
-
-
-def _key(username: str, ip: str | None) -> str:
-    return hashlib.sha256(f"{username.strip().lower()}|{ip or '-'}".encode()).hexdigest()
+from bankwatch.addresses import client_ip
 
 
-def locked_until(username: str, ip: str | None) -> datetime | None:
-    """When the lockout of this user name and address ends, or None when it may try."""
-    until = (
-        LoginThrottle.objects.filter(key=_key(username, ip), locked_until__gt=timezone.now())
-        .values_list("locked_until", flat=True)
+def _backoff_key(username: str) -> str:
+    return "login-backoff:" + hashlib.sha256(normalise(username).encode()).hexdigest()
+
+
+def normalise(username: str) -> str:
+    return username.strip().lower()
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """AXES_USERNAME_CALLABLE: "Alice " and "alice" are one user name for the count."""
+    username = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return normalise(str(username))[:150]
+
+
+def wait_seconds(username: str) -> int:
+    """Seconds this user name must still wait before its next try (0: it may try now)."""
+    state = cache.get(_backoff_key(username))
+    if not state:
+        return 0
+    failures, last = state
+    over = failures - settings.LOGIN_BACKOFF_AFTER
+    if over < 0:
+        return 0
+    delay = min(2.0**over, float(settings.LOGIN_BACKOFF_MAX_SECONDS))
+    return max(0, math.ceil(last + delay - time.time()))
+
+
+def register_failure(username: str) -> None:
+    key = _backoff_key(username)
+    failures, _last = cache.get(key) or (0, 0.0)
+    cache.set(key, (failures + 1, time.time()), timeout=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+def reset(username: str) -> None:
+    cache.delete(_backoff_key(username))
+
+
+def failure_limit(request: HttpRequest, credentials: Any) -> int:
+    """AXES_FAILURE_LIMIT, read at each sign-in so that tests and settings agree."""
+    return int(settings.LOGIN_FAILURE_LIMIT)
+
+
+def cool_off(request: HttpRequest | None = None) -> timedelta:
+    return timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+def locked_out_message(minutes: int) -> str:
+    return _("Too many failed sign-ins. This account is locked from your address for %(minutes)s more minutes.") % {
+        "minutes": minutes
+    }
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the sign-in page with a plain message, 429 and Retry-After."""
+    from axes.models import AccessAttempt
+
+    username = axes_username(request, credentials)
+    last = (
+        AccessAttempt.objects.filter(username=username, ip_address=client_ip(request))
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
         .first()
     )
-    return until
-
-
-@transaction.atomic
-def register_failure(username: str, request: HttpRequest | None) -> bool:
-    """Count one failed sign-in; returns True when this failure starts a lockout."""
-    ip = client_ip(request)
-    now = timezone.now()
-    window = timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
-    row, created = LoginThrottle.objects.select_for_update().get_or_create(
-        key=_key(username, ip), defaults={"failures": 1, "first_failure_at": now}
+    ends = (last or timezone.now()) + cool_off(request)
+    seconds = max(1, math.ceil((ends - timezone.now()).total_seconds()))
+    response = render(
+        request,
+        "registration/login.html",
+        {"locked_out": locked_out_message(max(1, round(seconds / 60))), "next": request.POST.get("next", "")},
+        status=429,
     )
-    if not created:
-        if row.first_failure_at < now - window and not (row.locked_until and row.locked_until > now):
-            row.failures, row.first_failure_at, row.locked_until = 1, now, None
-        else:
-            row.failures = F("failures") + 1
-        row.save()
-        row.refresh_from_db()
-    if row.failures >= settings.LOGIN_FAILURE_LIMIT and not (row.locked_until and row.locked_until > now):
-        row.locked_until = now + window
-        row.save(update_fields=["locked_until"])
-        record("auth.locked_out", actor_label=username[:150] or "-", request=request, failures=row.failures)
-        return True
-    return False
-
-
-def reset(username: str, ip: str | None) -> None:
-    LoginThrottle.objects.filter(key=_key(username, ip)).delete()
+    response["Retry-After"] = str(seconds)
+    return response

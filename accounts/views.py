@@ -16,7 +16,10 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:  # type: ignore[override]
         locked = [e for e in form.non_field_errors().as_data() if e.code == "locked_out"]
         context = self.get_context_data(form=form, locked_out=" ".join(m for e in locked for m in e.messages))
-        return self.render_to_response(context, status=429 if locked else 200)
+        response = self.render_to_response(context, status=429 if locked else 200)
+        if locked:
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 @login_required

@@ -6,12 +6,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
-from alerts.feed import POLICE_STATUSES
 from alerts.models import Alert, AlertEvent
-
-# What "open" means in each role's queue: what still waits for that role to act.
-OPEN_FOR_BANK = (Alert.Status.NEW, Alert.Status.IN_REVIEW, Alert.Status.CONFIRMED)
-OPEN_FOR_POLICE = (Alert.Status.ESCALATED, Alert.Status.CASE_OPENED)
 
 
 def _in_bank_scope(rows: QuerySet[Any], user: User) -> QuerySet[Any]:
@@ -28,7 +23,7 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
     if user.role == Role.BANK_SECURITY and user.bank_id:
         return _in_bank_scope(alerts, user)
     if user.role == Role.POLICE and user.jurisdiction:
-        return alerts.filter(bank__jurisdiction__iexact=user.jurisdiction.strip(), status__in=POLICE_STATUSES)
+        return alerts.filter(bank__jurisdiction__iexact=user.jurisdiction.strip(), status__in=Alert.POLICE_STATUSES)
     if user.role == Role.AUDITOR:
         return alerts  # read-only pages only; every view of theirs is audited
     return alerts.none()
@@ -60,7 +55,7 @@ def events_visible_to(user: User) -> QuerySet[AlertEvent]:
 
 
 def open_statuses_for(user: User) -> tuple[str, ...]:
-    return OPEN_FOR_POLICE if user.role == Role.POLICE else OPEN_FOR_BANK
+    return Alert.OPEN_FOR_POLICE if user.role == Role.POLICE else Alert.OPEN_FOR_BANK
 
 
 def can_review(user: User) -> bool:

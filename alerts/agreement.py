@@ -13,45 +13,35 @@ workers seeing the same person at the same moment still make one alert.
 """
 
 from datetime import timedelta
+from enum import StrEnum
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from alerts.actions import Observation, add_sighting, raise_alert
-from alerts.models import Alert, PendingMatch, Sighting
-from cameras.models import Camera
+from alerts.actions import add_sighting, raise_alert
+from alerts.models import Alert, Observation, PendingMatch
 from enrollment.models import Subject, Watchlist
 
-OPEN_STATUSES = [s for s in Alert.Status if s not in (Alert.Status.DISMISSED, Alert.Status.CLOSED)]
 
+class Observed(StrEnum):
+    """What an observation became."""
 
-def _pending_to_observation(row: PendingMatch, camera: Camera) -> Observation:
-    return Observation(
-        camera=camera,
-        frame_id=row.frame_id,
-        seen_at=row.seen_at,
-        score=row.score,
-        threshold=row.threshold,
-        box=list(row.box),
-        face_crop=bytes(row.face_crop),
-        frame_image=bytes(row.frame_image),
-        embedding=np.frombuffer(bytes(row.embedding), dtype=np.float32),
-    )
+    RAISED = "raised"  # a new alert
+    SIGHTING = "sighting"  # a sighting on an open alert
+    REPEAT = "repeat"  # nothing: the open alert has this camera's sighting of the moment already
+    PENDING = "pending"  # held, waiting for agreement
 
 
 def _is_repeat(alert: Alert, obs: Observation) -> bool:
-    interval = timedelta(seconds=settings.SIGHTING_INTERVAL_SECONDS)
+    """A sighting the alert has already, unless this one scores higher."""
     if alert.score is None or obs.score > alert.score:
         return False
-    return Sighting.objects.filter(
-        alert=alert, camera=obs.camera, seen_at__gt=obs.seen_at - interval, seen_at__lt=obs.seen_at + interval
-    ).exists()
+    return alert.seen_recently_by(obs.camera, obs.seen_at)
 
 
-def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[str, Alert | None]:
-    """Returns what happened ("raised", "sighting", "repeat", "pending") and the alert concerned."""
+def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[Observed, Alert | None]:
+    """Returns what happened and the alert concerned (None when the observation is pending)."""
     assert transaction.get_connection().in_atomic_block, "observe() must run inside the job's transaction"
     subject = Subject.objects.select_for_update().get(pk=subject_id)
     camera = obs.camera
@@ -59,7 +49,7 @@ def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[str, 
         Alert.objects.filter(
             subject=subject,
             branch_id=camera.branch_id,
-            status__in=OPEN_STATUSES,
+            status__in=Alert.OPEN_STATUSES,
             last_seen_at__gte=obs.seen_at - timedelta(seconds=settings.ALERT_COOLDOWN_SECONDS),
         )
         .order_by("-last_seen_at")
@@ -67,9 +57,9 @@ def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[str, 
     )
     if open_alert is not None:
         if _is_repeat(open_alert, obs):
-            return "repeat", open_alert
+            return Observed.REPEAT, open_alert
         add_sighting(open_alert, obs)
-        return "sighting", open_alert
+        return Observed.SIGHTING, open_alert
 
     window = timedelta(seconds=settings.AGREEMENT_WINDOW_SECONDS)
     partners = list(
@@ -79,27 +69,13 @@ def observe(subject_id: int, watchlist_id: int, obs: Observation) -> tuple[str, 
     )
     strong = obs.score >= obs.threshold + settings.AGREEMENT_STRONG_MARGIN
     if partners or strong:
-        observations = [obs, *(_pending_to_observation(p, camera) for p in partners)]
+        observations = [obs, *(p.to_observation(camera) for p in partners)]
         alert = raise_alert(subject, Watchlist.objects.get(pk=watchlist_id), observations)
         PendingMatch.objects.filter(pk__in=[p.pk for p in partners]).delete()
-        return "raised", alert
+        return Observed.RAISED, alert
 
-    PendingMatch.objects.get_or_create(
-        camera=camera,
-        subject=subject,
-        frame_id=obs.frame_id,
-        defaults={
-            "watchlist_id": watchlist_id,
-            "seen_at": obs.seen_at,
-            "score": obs.score,
-            "threshold": obs.threshold,
-            "box": obs.box,
-            "face_crop": obs.face_crop,
-            "frame_image": obs.frame_image,
-            "embedding": np.asarray(obs.embedding, np.float32).tobytes(),
-        },
-    )
-    return "pending", None
+    PendingMatch.hold(subject, watchlist_id, obs)
+    return Observed.PENDING, None
 
 
 def purge_expired_pending() -> int:

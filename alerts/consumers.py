@@ -117,3 +117,11 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def alert_updated(self, event: dict[str, Any]) -> None:
         await self.send_event(event)
+
+    async def camera_updated(self, event: dict[str, Any]) -> None:
+        """A camera of the user's branches changed health (cameras/health.py); not logged for replay:
+        a reconnecting dashboard reads the cameras' current state from /api/v1/cameras/ instead."""
+        if time.time() >= self.session_ends_at:
+            await self.close(code=4401)
+            return
+        await self.send_json({"type": "camera.updated", "camera": event["camera"]})

@@ -24,9 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from numpy.typing import NDArray
 
-from alerts.actions import Observation, add_sighting, raise_covered_event
-from alerts.agreement import OPEN_STATUSES
-from alerts.models import Alert, PendingCovering, Sighting
+from alerts.actions import add_sighting, raise_covered_event
+from alerts.agreement import Observed
+from alerts.models import Alert, Observation, PendingCovering
 from cameras.models import Camera
 
 HIDDEN = "face_hidden"
@@ -47,30 +47,8 @@ def same_person(a: NDArray[np.float32] | None, b: NDArray[np.float32] | None) ->
     return float(np.dot(a, b)) >= settings.COVERED_SAME_PERSON_SIMILARITY
 
 
-def _pending_to_observation(row: PendingCovering, camera: Camera) -> Observation:
-    return Observation(
-        camera=camera,
-        frame_id=row.frame_id,
-        seen_at=row.seen_at,
-        score=max(row.covering.get("scores", {}).values(), default=1.0),
-        threshold=0.0,
-        box=list(row.box),
-        face_crop=bytes(row.face_crop),
-        frame_image=bytes(row.frame_image),
-        embedding=_embedding(row.embedding),
-        covering=dict(row.covering),
-    )
-
-
-def _is_repeat(alert: Alert, obs: Observation) -> bool:
-    interval = timedelta(seconds=settings.SIGHTING_INTERVAL_SECONDS)
-    return Sighting.objects.filter(
-        alert=alert, camera=obs.camera, seen_at__gt=obs.seen_at - interval, seen_at__lt=obs.seen_at + interval
-    ).exists()
-
-
-def observe_covered(obs: Observation, face_index: int) -> tuple[str, Alert | None]:
-    """Returns what happened ("raised", "sighting", "repeat", "pending") and the event concerned.
+def observe_covered(obs: Observation, face_index: int) -> tuple[Observed, Alert | None]:
+    """Returns what happened and the event concerned (None when the observation is pending).
 
     `obs.covering` holds the labels (["face_hidden"] for a person with no visible face) and
     `obs.embedding` the face's embedding (None when hidden); `face_index` tells apart the covered
@@ -81,17 +59,17 @@ def observe_covered(obs: Observation, face_index: int) -> tuple[str, Alert | Non
     recent = Alert.objects.filter(
         kind=Alert.Kind.COVERED,
         camera=camera,
-        status__in=OPEN_STATUSES,
+        status__in=Alert.OPEN_STATUSES,
         last_seen_at__gte=obs.seen_at - timedelta(seconds=settings.ALERT_COOLDOWN_SECONDS),
     ).order_by("-last_seen_at")
     for event in recent:
         hidden = event.covering_labels == [HIDDEN]
         if (obs.embedding is None) != hidden or not same_person(obs.embedding, _embedding(event.probe_embedding)):
             continue
-        if _is_repeat(event, obs):
-            return "repeat", event
+        if event.seen_recently_by(obs.camera, obs.seen_at):
+            return Observed.REPEAT, event
         add_sighting(event, obs)
-        return "sighting", event
+        return Observed.SIGHTING, event
 
     window = timedelta(seconds=settings.AGREEMENT_WINDOW_SECONDS)
     waiting = PendingCovering.objects.filter(
@@ -99,29 +77,17 @@ def observe_covered(obs: Observation, face_index: int) -> tuple[str, Alert | Non
     ).exclude(frame_id=obs.frame_id)
     partners: dict[int, PendingCovering] = {}  # one per frame: a frame is one view of the person
     for row in waiting.order_by("seen_at"):
-        if row.frame_id not in partners and same_person(obs.embedding, _embedding(row.embedding)):
+        if row.frame_id not in partners and same_person(obs.embedding, row.face_embedding):
             partners[row.frame_id] = row
     needed = settings.COVERED_HIDDEN_MIN_FRAMES if obs.embedding is None else 2
     if len(partners) + 1 >= needed:
         chosen = list(partners.values())
-        event = raise_covered_event([obs, *(_pending_to_observation(p, camera) for p in chosen)])
+        event = raise_covered_event([obs, *(p.to_observation(camera) for p in chosen)])
         PendingCovering.objects.filter(pk__in=[p.pk for p in chosen]).delete()
-        return "raised", event
+        return Observed.RAISED, event
 
-    PendingCovering.objects.get_or_create(
-        camera=camera,
-        frame_id=obs.frame_id,
-        face_index=face_index,
-        defaults={
-            "seen_at": obs.seen_at,
-            "covering": obs.covering,
-            "box": obs.box,
-            "face_crop": obs.face_crop,
-            "frame_image": obs.frame_image,
-            "embedding": np.asarray(obs.embedding, np.float32).tobytes() if obs.embedding is not None else None,
-        },
-    )
-    return "pending", None
+    PendingCovering.hold(obs, face_index)
+    return Observed.PENDING, None
 
 
 def purge_expired_pending_coverings() -> int:

@@ -14,8 +14,6 @@ from accounts.scope import bank_group, branch_group, police_group
 from alerts.models import Alert, AlertEvent
 from bankwatch.events import publish
 
-POLICE_STATUSES = {Alert.Status.ESCALATED, Alert.Status.CASE_OPENED, Alert.Status.CLOSED}
-
 
 def serialize_alert(alert: Alert) -> dict[str, Any]:
     """A match names its subject, watchlist and score; a covered-face event names no one and says
@@ -88,7 +86,7 @@ def emit(alert: Alert, kind: str) -> AlertEvent:
         kind=kind,
         bank_id=alert.bank_id,
         branch_id=alert.branch_id,
-        for_police=alert.status in POLICE_STATUSES,
+        for_police=alert.status in Alert.POLICE_STATUSES,
         payload=serialize_alert(alert),
     )
     message = {"type": kind, "event_id": event.pk, "alert": event.payload}

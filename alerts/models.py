@@ -1,8 +1,14 @@
 """Frames from cameras, the alerts they raise, sightings on them and the event log of the live feed."""
 
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from numpy.typing import NDArray
 
 from cameras.models import Camera
 from enrollment.models import Subject, Watchlist
@@ -60,6 +66,24 @@ class Alert(models.Model):
         ESCALATED = "escalated", _("Escalated to police")
         CASE_OPENED = "case_opened", _("Case opened")
         CLOSED = "closed", _("Closed")
+
+    # The status sets the rest of the code asks about, each named once.
+    # Still open: a new match of the subject at the branch becomes a sighting on it (alerts.agreement).
+    OPEN_STATUSES = (
+        Status.NEW,
+        Status.IN_REVIEW,
+        Status.CONFIRMED,
+        Status.ESCALATED,
+        Status.CASE_OPENED,
+    )
+    # What still waits for bank security to act (their queue; the review page's buttons).
+    OPEN_FOR_BANK = (Status.NEW, Status.IN_REVIEW, Status.CONFIRMED)
+    # What still waits for the police to act (their queue).
+    OPEN_FOR_POLICE = (Status.ESCALATED, Status.CASE_OPENED)
+    # Escalated at some point: the police of the bank's jurisdiction see it, on pages and on the feed.
+    POLICE_STATUSES = (Status.ESCALATED, Status.CASE_OPENED, Status.CLOSED)
+    # A police case exists for it.
+    WITH_CASE = (Status.CASE_OPENED, Status.CLOSED)
 
     class DismissReason(models.TextChoices):
         NOT_THIS_PERSON = "not_this_person", _("Not this person")
@@ -119,6 +143,14 @@ class Alert(models.Model):
     def is_covered_event(self) -> bool:
         return self.kind == self.Kind.COVERED
 
+    def seen_recently_by(self, camera: Camera, seen_at: datetime) -> bool:
+        """Whether `camera` has a sighting on this alert within SIGHTING_INTERVAL_SECONDS of `seen_at`:
+        a further one then would only repeat it."""
+        interval = timedelta(seconds=settings.SIGHTING_INTERVAL_SECONDS)
+        return self.sightings.filter(
+            camera=camera, seen_at__gt=seen_at - interval, seen_at__lt=seen_at + interval
+        ).exists()
+
     @property
     def covering_labels(self) -> list[str]:
         return list((self.covering or {}).get("labels", []))
@@ -156,6 +188,24 @@ class Sighting(models.Model):
         return ", ".join(str(COVERING_LABELS.get(label, label)) for label in labels)
 
 
+@dataclass
+class Observation:
+    """One matching face in one frame: what an alert or a sighting keeps as evidence."""
+
+    camera: Camera
+    frame_id: int
+    seen_at: datetime
+    score: float
+    threshold: float
+    box: list[int]
+    face_crop: bytes = b""  # JPEG of the aligned face
+    frame_image: bytes = b""  # JPEG of the frame, every other face blurred
+    embedding: NDArray[np.float32] | None = field(default=None, repr=False)
+    # {"labels": [...], "scores": {label: confidence}} when the face was covered (or hidden).
+    # For a covered-face event `score` is the top covering confidence and `threshold` is unused.
+    covering: dict[str, Any] = field(default_factory=dict)
+
+
 class PendingMatch(models.Model):
     """A first matching observation waiting for a second one (agreement) before it raises an alert.
 
@@ -182,6 +232,40 @@ class PendingMatch(models.Model):
             models.UniqueConstraint(fields=["camera", "subject", "frame_id"], name="one_pending_match_per_frame")
         ]
 
+    @classmethod
+    def hold(cls, subject: Subject, watchlist_id: int, obs: Observation) -> "PendingMatch":
+        """Keep an observation until a second one agrees; the same frame twice is held once."""
+        row, _ = cls.objects.get_or_create(
+            camera=obs.camera,
+            subject=subject,
+            frame_id=obs.frame_id,
+            defaults={
+                "watchlist_id": watchlist_id,
+                "seen_at": obs.seen_at,
+                "score": obs.score,
+                "threshold": obs.threshold,
+                "box": obs.box,
+                "face_crop": obs.face_crop,
+                "frame_image": obs.frame_image,
+                "embedding": np.asarray(obs.embedding, np.float32).tobytes(),
+            },
+        )
+        return row
+
+    def to_observation(self, camera: Camera) -> Observation:
+        """The observation held here, as it was seen (the inverse of `hold`)."""
+        return Observation(
+            camera=camera,
+            frame_id=self.frame_id,
+            seen_at=self.seen_at,
+            score=self.score,
+            threshold=self.threshold,
+            box=list(self.box),
+            face_crop=bytes(self.face_crop),
+            frame_image=bytes(self.frame_image),
+            embedding=np.frombuffer(bytes(self.embedding), dtype=np.float32),
+        )
+
 
 class PendingCovering(models.Model):
     """A covered (or hidden) face seen once, waiting for agreement from another frame of the same
@@ -205,6 +289,43 @@ class PendingCovering(models.Model):
             models.UniqueConstraint(fields=["camera", "frame_id", "face_index"], name="one_pending_covering_per_face")
         ]
 
+    @classmethod
+    def hold(cls, obs: Observation, face_index: int) -> "PendingCovering":
+        """Keep a covered face until another frame agrees; the same face of a frame is held once."""
+        row, _ = cls.objects.get_or_create(
+            camera=obs.camera,
+            frame_id=obs.frame_id,
+            face_index=face_index,
+            defaults={
+                "seen_at": obs.seen_at,
+                "covering": obs.covering,
+                "box": obs.box,
+                "face_crop": obs.face_crop,
+                "frame_image": obs.frame_image,
+                "embedding": np.asarray(obs.embedding, np.float32).tobytes() if obs.embedding is not None else None,
+            },
+        )
+        return row
+
+    @property
+    def face_embedding(self) -> NDArray[np.float32] | None:
+        return np.frombuffer(bytes(self.embedding), dtype=np.float32) if self.embedding else None
+
+    def to_observation(self, camera: Camera) -> Observation:
+        """The covered face held here, as it was seen (the inverse of `hold`); its score is the top covering confidence."""
+        return Observation(
+            camera=camera,
+            frame_id=self.frame_id,
+            seen_at=self.seen_at,
+            score=max(self.covering.get("scores", {}).values(), default=1.0),
+            threshold=0.0,
+            box=list(self.box),
+            face_crop=bytes(self.face_crop),
+            frame_image=bytes(self.frame_image),
+            embedding=self.face_embedding,
+            covering=dict(self.covering),
+        )
+
 
 class AlertEvent(models.Model):
     """The live feed's log: every event sent, so a client that reconnects gets what it missed."""
@@ -219,3 +340,15 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class SearchTally(models.Model):
+    """How many faces a camera's frames put to the gallery on one day (a count, no face data):
+    the denominator of the observed false-alert rate curators see (alerts/field_rates.py)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    faces = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["camera", "day"], name="one_tally_per_camera_day")]

@@ -26,15 +26,15 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
-from alerts.actions import Observation
-from alerts.agreement import observe, purge_expired_pending
+from alerts.agreement import Observed, observe, purge_expired_pending
 from alerts.covered import purge_expired_pending_coverings
-from alerts.models import Frame
+from alerts.field_rates import count_searches
+from alerts.models import Frame, Observation
 from enrollment import gallery
 from recognition import decision
 from recognition.blur import blur_faces
 from recognition.engine import Face, get_engine
-from recognition.images import InvalidImage, encode_jpeg
+from recognition.images import InvalidImageError, encode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class FrameOutcome:
     camera_id: int
     faces: int = 0
     matches: int = 0
-    results: list[tuple[str, int | None]] = field(default_factory=list)  # (what happened, alert id)
+    results: list[tuple[Observed, int | None]] = field(default_factory=list)  # (what happened, alert id)
 
 
 def claim(frame_id: int) -> Frame | None:
@@ -105,6 +105,7 @@ def _recognise(frame: Frame) -> FrameOutcome:
     observations = _observations(frame, image, faces, usable) if faces else []
     outcome.matches = len(observations)
     with transaction.atomic():
+        count_searches(frame.camera_id, len(usable))
         for subject_id, watchlist_id, obs in observations:
             what, alert = observe(subject_id, watchlist_id, obs)
             outcome.results.append((what, alert.pk if alert else None))
@@ -135,7 +136,7 @@ def process_frame(frame_id: int) -> FrameOutcome | None:
         return None
     try:
         outcome = _recognise(frame)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         _give_up_or_retry(frame, f"unreadable image: {exc}", retry=False)
         return None
     except Exception as exc:  # the soft time limit included; a hard kill is the sweep's to find

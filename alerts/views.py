@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.scope import feed_groups
 from alerts.access import (
-    OPEN_FOR_BANK,
     alerts_visible_to,
     can_review,
     can_run_cases,
@@ -23,9 +22,9 @@ from alerts.access import (
     filter_alerts,
     open_statuses_for,
 )
+from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from alerts.feed import covered_false_alarms, serialize_alert
 from alerts.models import COVERING_LABELS, Alert
-from alerts.review import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from audit.log import record
 from enrollment.models import ReferencePhoto, Watchlist
 from organizations.models import Branch
@@ -109,12 +108,10 @@ def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> d
             for label in alert.covering_labels
         ],
         "false_alarms": covered_false_alarms(alert.camera_id) if covered else None,
-        "can_decide": can_review(user) and alert.status in OPEN_FOR_BANK,
+        "can_decide": can_review(user) and alert.status in Alert.OPEN_FOR_BANK,
         "can_run_cases": can_run_cases(user),
         "reasons": [(r.value, r.label) for r in MATCH_DISMISS_REASONS],
-        "case": getattr(alert, "case", None)
-        if alert.status in (Alert.Status.CASE_OPENED, Alert.Status.CLOSED)
-        else None,
+        "case": getattr(alert, "case", None) if alert.status in Alert.WITH_CASE else None,
         # The page listens to the feed too, so a decision someone else takes meanwhile shows at once.
         "review_config": {
             "alertId": alert.pk,

@@ -4,12 +4,7 @@ from django.db import models
 from django.http import HttpRequest
 
 from audit.models import AuditEntry
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from bankwatch.addresses import client_ip
 
 
 def record(

@@ -1,8 +1,15 @@
-"""REST API plumbing shared by every app's endpoints."""
+"""REST API plumbing shared by every app's endpoints.
+
+Each app keeps its endpoints in `<app>/api.py` (serializers and views) and their routes in
+`<app>/api_urls.py`, mounted under /api/v1/ by bankwatch/urls.py; its pages stay in views.py
+and urls.py.
+"""
 
 from typing import Any
 
 from django.db import DatabaseError, InterfaceError
+from rest_framework import serializers
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -19,3 +26,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             **{k: v for k, v in response.data.items() if k != "detail"},
         }
     return response
+
+
+class Pages(PageNumberPagination):
+    """The one paginator of every list endpoint (REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS)."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ErrorSerializer(serializers.Serializer):
+    """How every error answer looks in the schema: {"error": "..."} (see exception_handler)."""
+
+    error = serializers.CharField()

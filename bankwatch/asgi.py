@@ -10,14 +10,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import TwoFactorASGIMiddleware  # noqa: E402
+from bankwatch.bodylimit import BodyLimitMiddleware, guard_daphne  # noqa: E402
 from bankwatch.events import remember_server_loop  # noqa: E402
 from bankwatch.jobs import load_models_in_background  # noqa: E402
 from bankwatch.routing import websocket_urlpatterns  # noqa: E402
+from cameras.supervisor import start_embedded_supervisor  # noqa: E402
 from retention.scheduler import start_embedded_beat  # noqa: E402
 
+guard_daphne()
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(TwoFactorASGIMiddleware(URLRouter(websocket_urlpatterns)))
         ),
@@ -28,5 +31,6 @@ router = ProtocolTypeRouter(
 async def application(scope, receive, send):  # type: ignore[no-untyped-def]
     remember_server_loop()
     start_embedded_beat()
+    start_embedded_supervisor()
     load_models_in_background()
     await router(scope, receive, send)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
 from bankwatch.jobs import queue_health
+from recognition.model_id import model_id
 from recognition.weights import missing_weights
 
 
@@ -42,7 +43,7 @@ def _weights() -> tuple[bool, str]:
     missing = missing_weights(settings.RECOGNITION_MODEL, settings.RECOGNITION_DETECTOR)
     if missing:
         return False, f"missing {', '.join(missing)}: run manage.py provision_models"
-    return True, f"{settings.RECOGNITION_MODEL}+{settings.RECOGNITION_DETECTOR}"
+    return True, model_id()
 
 
 async def healthz(request: HttpRequest) -> JsonResponse:

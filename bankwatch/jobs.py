@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _pending: set[Future[Any]] = set()
+_registry_lock = threading.Lock()
 
 
 def executor() -> ThreadPoolExecutor:
@@ -39,7 +40,8 @@ def task(name: str) -> Task:
     from bankwatch.celery import app
 
     if name not in app.tasks:
-        app.loader.import_default_modules()  # every app's tasks module, as a worker does at start
+        with _registry_lock:  # request threads race here on a server's first frames
+            app.loader.import_default_modules()  # every app's tasks module, as a worker does at start
     return app.tasks[name]
 
 

@@ -6,11 +6,13 @@ Production is chosen by environment alone: DATABASE_URL (PostgreSQL), REDIS_URL
 (channel layer and Celery broker) and BANKWATCH_S3_BUCKET (media on S3).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +21,14 @@ from bankwatch.env import envbool, envchoice, envfloat, envint, envlist, envstr
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("BANKWATCH_DATA_DIR", str(BASE_DIR / "var"))).resolve()
 MODELS_DIR = Path(envstr("BANKWATCH_MODELS_DIR", str(DATA_DIR / "models"))).resolve()
+# The data folder holds sessions, TOTP secrets, templates and face crops: private to the service
+# account. Everything this process creates is owner-only (umask), the folder itself 0700 even
+# when it existed before, and uploads are saved 0600 in 0700 folders whatever the umask.
+os.umask(0o077)
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DEBUG = envbool("DEBUG", False)
 
@@ -54,6 +63,7 @@ INSTALLED_APPS = [
     "channels",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "organizations",
     "cameras",
@@ -62,6 +72,7 @@ INSTALLED_APPS = [
     "enrollment",
     "alerts",
     "cases",
+    "entrance",
     "retention",
 ]
 
@@ -79,13 +90,16 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bankwatch.urls"
 ASGI_APPLICATION = "bankwatch.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
-# Counts failed sign-ins per user name and address and refuses locked ones (accounts/throttle.py).
-AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# django-axes refuses a locked-out user name and address before the password is checked
+# (accounts/throttle.py).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -108,6 +122,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------
 DATABASE_URL = envstr("DATABASE_URL", "")
+# "pgbouncer": DATABASE_URL points at a PgBouncer in transaction mode (README, Production), which
+# bounds PostgreSQL's connections whatever the load. A server connection then belongs to a client
+# for one transaction only, so no server-side cursor may outlive it.
+DATABASE_POOLER = envchoice("BANKWATCH_DATABASE_POOLER", "none", ("none", "pgbouncer"))
 if DATABASE_URL:
     try:
         _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60))
@@ -115,6 +133,7 @@ if DATABASE_URL:
         raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r} is not a database URL: {exc}") from None
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = envint("DATABASE_CONNECT_TIMEOUT", 5)
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
 else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
@@ -168,6 +187,9 @@ CELERY_TIMEZONE = "UTC"
 # --- Media: local folder or S3 --------------------------------------------
 S3_BUCKET = envstr("BANKWATCH_S3_BUCKET", "")
 MEDIA_ROOT = Path(envstr("BANKWATCH_MEDIA_ROOT", str(DATA_DIR / "media"))).resolve()
+if not S3_BUCKET:
+    MEDIA_ROOT.mkdir(mode=0o700, parents=True, exist_ok=True)
+    MEDIA_ROOT.chmod(0o700)
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -210,6 +232,13 @@ RECOGNITION_THRESHOLD = envfloat("BANKWATCH_MATCH_THRESHOLD", PUBLISHED_THRESHOL
 RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENCE", 0.6, 0.0, 1.0)
 RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
 RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
+# Stages of the embedding, each measured in docs/recognition.md: how the aligned crop is filled where
+# it runs past the photo ("constant": black, as SFace's own pipeline does; "replicate": the edge
+# pixels continued), and the mirror image's embedding averaged in.
+RECOGNITION_ALIGN_BORDER = envchoice("BANKWATCH_ALIGN_BORDER", "constant", ("constant", "replicate", "reflect"))
+RECOGNITION_FLIP_AVERAGE = envbool("BANKWATCH_FLIP_AVERAGE", False)
+# The calibration the watchlist admin shows advice from (`manage.py calibrate`, docs/recognition.md).
+RECOGNITION_CALIBRATION_FILE = envstr("BANKWATCH_CALIBRATION_FILE", str(BASE_DIR / "recognition" / "calibration.json"))
 # Covering detection (mask, helmet, sunglasses, hood) also looks at faces the detector is less
 # sure of: a helmet or a full mask lowers YuNet's score (on covered-faces-dev 147 of 164 helmet
 # photos have a face at 0.6, 152 at 0.4). Those faces are never searched (docs/recognition.md).
@@ -246,13 +275,24 @@ RECOGNITION_RUNTIME = envchoice("BANKWATCH_INFERENCE_RUNTIME", "auto", ("auto", 
 
 # --- Uploads --------------------------------------------------------------
 MAX_UPLOAD_BYTES = envint("BANKWATCH_MAX_UPLOAD_BYTES", 8 * 1024 * 1024, minimum=1024)
-MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 40_000_000, minimum=10_000)
+# Reference photos up to 25 MP (phones give 12); camera frames up to 9 MP (a 4K frame is 8.3 MP);
+# a progressive JPEG with more scans than this costs a full pass per scan and is refused
+# (recognition/images.py). Past these, 413 before any pixel is decoded.
+MAX_IMAGE_PIXELS = envint("BANKWATCH_MAX_IMAGE_PIXELS", 25_000_000, minimum=10_000)
+MAX_FRAME_PIXELS = envint("BANKWATCH_MAX_FRAME_PIXELS", 9_000_000, minimum=10_000)
+MAX_JPEG_SCANS = envint("BANKWATCH_MAX_JPEG_SCANS", 64, minimum=1)
+# Any request body past this gets 413 before it is held (bankwatch/bodylimit.py): the largest
+# upload plus multipart overhead; the admin's bulk import (a zip of photos) gets its own limit.
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+MAX_IMPORT_BYTES = envint("BANKWATCH_MAX_IMPORT_BYTES", 256 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 
 # --- Frames to alerts (alerts/pipeline.py, alerts/agreement.py) -------------
 # An alert needs two matching observations of one subject by one camera within this window,
 # unless one score is at least threshold + margin.
+# The window of the observed false-alert rate curators see beside each threshold (alerts/field_rates.py).
+FIELD_RATE_DAYS = envint("BANKWATCH_FIELD_RATE_DAYS", 30, minimum=1)
 AGREEMENT_WINDOW_SECONDS = envfloat("BANKWATCH_AGREEMENT_WINDOW_SECONDS", 10.0, 0.0, 3600.0)
 AGREEMENT_STRONG_MARGIN = envfloat("BANKWATCH_AGREEMENT_STRONG_MARGIN", 0.4, 0.0, 2.0)
 # While an alert on a subject at a branch is open and was seen this recently, matches add sightings to it.
@@ -276,6 +316,9 @@ COVERED_SAME_PERSON_SIMILARITY = envfloat(
 # face_hidden: a person in view of an entrance camera in this many frames (within the agreement
 # window) with no face the detector can see.
 COVERED_HIDDEN_MIN_FRAMES = envint("BANKWATCH_COVERED_HIDDEN_MIN_FRAMES", 3, minimum=2)
+# ... and only a person this tall in the frame: a face is about a seventh of a person's height, so
+# a shorter person's face would be too small to judge anyway (RECOGNITION_MIN_FACE_PX), not hidden.
+COVERED_HIDDEN_MIN_PERSON_PX = envint("BANKWATCH_COVERED_HIDDEN_MIN_PERSON_PX", 7 * RECOGNITION_MIN_FACE_PX, minimum=16)
 FRAME_MAX_ATTEMPTS = envint("BANKWATCH_FRAME_MAX_ATTEMPTS", 3, minimum=1)
 # The sweep re-queues frames pending this long (a lost job) or claimed longer than the hard limit.
 FRAME_STALE_SECONDS = envint("BANKWATCH_FRAME_STALE_SECONDS", 120, minimum=5)
@@ -293,6 +336,28 @@ SIGNATURE_MAX_SKEW_SECONDS = envint("BANKWATCH_SIGNATURE_MAX_SKEW_SECONDS", 300,
 # and how many wrong codes one address may try in that time.
 PAIRING_CODE_SECONDS = envint("BANKWATCH_PAIRING_CODE_SECONDS", 600, minimum=30)
 PAIRING_ATTEMPT_LIMIT = envint("BANKWATCH_PAIRING_ATTEMPT_LIMIT", 10, minimum=1)
+# Pulled cameras (cameras/credentials.py, cameras/supervisor.py): Fernet keys for the stream credentials
+# (newest first; default: derived from SECRET_KEY), the default sampling rate, and the supervisor's lease.
+STREAM_KEYS = envlist("BANKWATCH_STREAM_KEYS", [])
+for _key in STREAM_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured("BANKWATCH_STREAM_KEYS must hold Fernet keys (Fernet.generate_key())") from None
+CAMERA_FPS = envfloat("BANKWATCH_CAMERA_FPS", 5.0, low=0.1, high=30.0)
+CAMERA_OFFLINE_SECONDS = envint("BANKWATCH_CAMERA_OFFLINE_SECONDS", 15, minimum=2)
+STREAM_LEASE_SECONDS = envint("BANKWATCH_STREAM_LEASE_SECONDS", 15, minimum=3)
+STREAM_MAX_BACKLOG = envint("BANKWATCH_STREAM_MAX_BACKLOG", 8, minimum=1)
+EMBEDDED_CAMERAS = envbool("BANKWATCH_EMBEDDED_CAMERAS", True)
+# Camera health (cameras/health.py): how long each symptom must last, and what counts as one.
+CAMERA_OBSTRUCTED_SECONDS = envint("BANKWATCH_CAMERA_OBSTRUCTED_SECONDS", 5, minimum=1)
+CAMERA_FROZEN_SECONDS = envint("BANKWATCH_CAMERA_FROZEN_SECONDS", 30, minimum=2)
+CAMERA_MOVED_SECONDS = envint("BANKWATCH_CAMERA_MOVED_SECONDS", 10, minimum=1)
+CAMERA_UNIFORM_STD = envfloat("BANKWATCH_CAMERA_UNIFORM_STD", 6.0, low=0.0, high=64.0)
+CAMERA_FROZEN_PIXEL_DELTA = envint("BANKWATCH_CAMERA_FROZEN_PIXEL_DELTA", 0, minimum=0)
+CAMERA_FROZEN_CHANGED_FRACTION = envfloat("BANKWATCH_CAMERA_FROZEN_CHANGED_FRACTION", 0.005, low=0.0, high=1.0)
+CAMERA_MOVED_CORRELATION = envfloat("BANKWATCH_CAMERA_MOVED_CORRELATION", 0.5, low=-1.0, high=1.0)
+CELERY_BEAT_SCHEDULE["camera-health"] = {"task": "cameras.check_health", "schedule": 5.0}
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")
@@ -322,10 +387,30 @@ if envbool("BANKWATCH_PROXY_SSL_HEADER", False):
 SECURE_HSTS_SECONDS = envint("BANKWATCH_HSTS_SECONDS", 365 * 24 * 3600 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("BANKWATCH_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = envbool("BANKWATCH_HSTS_PRELOAD", True)
-# Sign-in throttling: this many failures from one address for one user name lock that pair out.
+# Reverse proxies whose X-Forwarded-For entries are believed (addresses or CIDR networks);
+# the client address is the rightmost entry not among them (bankwatch/addresses.py).
+TRUSTED_PROXIES = envlist("BANKWATCH_TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"BANKWATCH_TRUSTED_PROXIES: {_proxy!r} is not an address or network") from None
+# Sign-in throttling (accounts/throttle.py): this many failures from one address for one user
+# name lock that pair out (django-axes); past LOGIN_BACKOFF_AFTER failures of a user name from
+# any addresses, each further try waits 1, 2, 4 … up to LOGIN_BACKOFF_MAX_SECONDS.
 LOGIN_FAILURE_LIMIT = envint("BANKWATCH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = envint("BANKWATCH_LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
-# Police liaisons, curators and superusers need a TOTP device (django-otp) on top of their password.
+LOGIN_BACKOFF_AFTER = envint("BANKWATCH_LOGIN_BACKOFF_AFTER", 10, minimum=1)
+LOGIN_BACKOFF_MAX_SECONDS = envint("BANKWATCH_LOGIN_BACKOFF_MAX_SECONDS", 60, minimum=1)
+AXES_FAILURE_LIMIT = "accounts.throttle.failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "bankwatch.addresses.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.throttle.axes_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Police liaisons, curators, auditors and superusers need a TOTP device (django-otp) on top of their password.
 REQUIRE_2FA = envbool("BANKWATCH_REQUIRE_2FA", True)
 OTP_TOTP_ISSUER = "BankWatch"
 OTP_TOTP_THROTTLE_FACTOR = 1
@@ -354,7 +439,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "bankwatch.api.Pages",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "bankwatch.api.exception_handler",
 }

@@ -37,7 +37,8 @@ def identities(dataset: Path) -> dict[str, int]:
 
     for pairs_file in PAIR_FILES:
         for pair in read_pairs(dataset / pairs_file):
-            left, right = root(pair.left), root(pair.right)
+            # The pivot file lists paths of another machine: the photos are known by file name.
+            left, right = root(Path(pair.left).name), root(Path(pair.right).name)
             if pair.same:
                 parent[left] = right
     people: dict[str, list[str]] = {}

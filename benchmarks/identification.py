@@ -28,7 +28,7 @@ from benchmarks.dataset import identification_set
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
 
-ENROLL_MAX_SIDE = 1280  # reference photos are decoded larger than frames (enrollment.services)
+ENROLL_MAX_SIDE = 1280  # reference photos are decoded larger than frames (enrollment.actions)
 
 
 @dataclass

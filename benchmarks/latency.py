@@ -51,9 +51,9 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
     from alerts.models import Frame, PendingMatch
     from alerts.samples import compose, load
     from bankwatch.celery import app
-    from cameras.services import create_camera
+    from cameras.actions import create_camera
+    from enrollment.actions import add_photo, create_subject, create_watchlist
     from enrollment.models import ReferencePhoto
-    from enrollment.services import add_photo, create_subject, create_watchlist
     from recognition.images import encode_jpeg
 
     if not (settings.DATABASE_URL.startswith("postgres") and settings.REDIS_URL):

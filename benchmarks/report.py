@@ -16,7 +16,7 @@ HOW = """\
   one face 120 px tall; five 80 px faces side by side; and the one-face frame with the
   face blurred away. Per frame the worker decodes, detects, aligns and embeds every face,
   and searches the watchlist with `enrollment.gallery.search` on a scratch database
-  where the watchlist was enrolled through `enrollment.services` (`benchmarks/frames.py`,
+  where the watchlist was enrolled through `enrollment.actions` (`benchmarks/frames.py`,
   `benchmarks/world.py`).
 - Identification: people are the connected components of the "same" pairs of the two
   labelled pair files (nobody is labelled by hand). The watchlist holds the first photo of

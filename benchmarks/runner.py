@@ -15,7 +15,7 @@ from benchmarks import cpu
 
 INDEX_OPTIONS = {"dtype": "f32", "connectivity": 16, "expansion_add": 128}  # enrollment.gallery's index
 EXPANSION_SEARCH = 64
-SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production")
+SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet")
 # The production-mode latency runs against these (a database named bw_bench is created and dropped).
 PRODUCTION_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bw_bench")
 PRODUCTION_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -137,6 +137,13 @@ def production(run: Run) -> Any:
     return cpu.run("production_latency", args, cores[0], timeout=1800, env=env)
 
 
+def fleet_section(run: Run) -> Any:
+    """The whole production stack under more and more cameras (benchmarks/fleet.py)."""
+    from benchmarks.fleet import fleet
+
+    return fleet(run.dataset, run.quick, run.log)
+
+
 STEPS: dict[str, Callable[[Run], Any]] = {
     "frames": frames,
     "scaling": scaling,
@@ -145,6 +152,7 @@ STEPS: dict[str, Callable[[Run], Any]] = {
     "search": search,
     "pipeline": pipeline,
     "production": production,
+    "fleet": fleet_section,
 }
 
 

@@ -1,4 +1,4 @@
-"""A throw-away BankWatch with the benchmark's watchlist enrolled through the real services.
+"""A throw-away BankWatch with the benchmark's watchlist enrolled through the real actions.
 
 Uses alerts' bench_pipeline scratch environment (a temporary database and media folder,
 embedded-mode jobs), so nothing of the real data is touched. Enrolling the watchlist is
@@ -30,8 +30,8 @@ def watchlist_world(dataset: Path, all_photos: bool = False) -> Iterator[World]:
     their labelled photos with all_photos) enrolled."""
     from alerts.management.commands.bench_pipeline import scratch_environment
     from bankwatch import jobs
-    from cameras.services import create_camera
-    from enrollment.services import add_photo, create_subject, create_watchlist
+    from cameras.actions import create_camera
+    from enrollment.actions import add_photo, create_subject, create_watchlist
 
     ident = identification_set(dataset)
     person_of = identities(dataset)

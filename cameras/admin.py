@@ -1,11 +1,14 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from audit.log import record
+from cameras.actions import StreamConfigError, camera_credentials, configure_stream
 from cameras.devices import revoke_device
 from cameras.models import Camera, PairedDevice
 
@@ -14,12 +17,82 @@ from cameras.models import Camera, PairedDevice
 FALSE_ALARMS = Count("alerts", filter=Q(alerts__kind="covered", alerts__dismiss_reason="false_alarm"))
 
 
+class CameraForm(forms.ModelForm):
+    """Stream credentials are write-only: the form shows whether a password is stored, never the password."""
+
+    stream_username = forms.CharField(label=_("stream user name"), required=False)
+    stream_password = forms.CharField(
+        label=_("stream password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the stored one."),
+    )
+    clear_password = forms.BooleanField(label=_("remove the stored password"), required=False)
+
+    class Meta:
+        model = Camera
+        fields = ["branch", "name", "role", "is_active", "source", "stream_url", "stream_auth", "fps"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            try:
+                self.fields["stream_username"].initial = camera_credentials(self.instance).username
+            except ValueError:
+                self.fields["stream_username"].help_text = _("The stored credentials do not decrypt: enter them again.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("stream_password") or None
+        if data.get("clear_password"):
+            password = ""
+        try:
+            configure_stream(
+                self.instance,
+                source=data.get("source"),
+                url=data.get("stream_url", ""),
+                username=data.get("stream_username", ""),
+                password=password,
+                auth=data.get("stream_auth") or Camera.Auth.DIGEST,
+                fps=data.get("fps"),
+            )
+        except StreamConfigError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        data["stream_url"] = self.instance.stream_url  # without the user name and password
+        return data
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
-    list_display = ["name", "branch", "role", "is_active", "last_seen_at", "covered_false_alarms"]
-    list_filter = ["role", "is_active", "branch__bank"]
+    form = CameraForm
+    list_display = ["name", "branch", "role", "source", "health", "is_active", "last_seen_at", "covered_false_alarms"]
+    list_filter = ["role", "source", "health", "is_active", "branch__bank"]
     search_fields = ["name", "branch__name"]
-    readonly_fields = ["created_at", "last_seen_at", "covered_false_alarms"]
+    readonly_fields = [
+        "has_password",
+        "health",
+        "health_since",
+        "last_error",
+        "created_at",
+        "last_seen_at",
+        "covered_false_alarms",
+    ]
+
+    @admin.display(description=_("password stored"), boolean=True)
+    def has_password(self, camera: Camera) -> bool:
+        return bool(camera.stream_credentials)
+
+    def save_model(self, request: HttpRequest, obj: Camera, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            obj.config_version += 1  # running supervisors pick the change up within seconds
+        if not obj.token_hash:
+            obj.issue_token()  # a pulled camera needs none; a pushing one gets its token from rotate_camera_token
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name != "stream_password"]
+        if "stream_password" in form.changed_data or form.cleaned_data.get("clear_password"):
+            changed.append("stream_password")  # that it changed, never what to
+        record("camera.changed" if change else "camera.created", obj, request=request, fields=changed)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
         return super().get_queryset(request).annotate(n_false_alarms=FALSE_ALARMS)

@@ -63,7 +63,7 @@ def issue_pairing_code(camera: Camera, kind: str, actor_label: str = "manage.py"
     return f"{raw[:4]}-{raw[4:]}", pairing
 
 
-class PairingRefused(Exception):
+class PairingRefusedError(Exception):
     """The code is unknown, used or expired, or this address tried too many; the message says which."""
 
 
@@ -75,7 +75,7 @@ def redeem_pairing_code(request: HttpRequest, code: str) -> tuple[PairedDevice, 
     """Use up a pairing code and create the device it pairs; returns the device and its token once."""
     key = _attempts_key(request)
     if (cache.get(key) or 0) >= settings.PAIRING_ATTEMPT_LIMIT:
-        raise PairingRefused("too many wrong codes from this address; wait a few minutes")
+        raise PairingRefusedError("too many wrong codes from this address; wait a few minutes")
     now = timezone.now()
     with transaction.atomic():
         pairing = PairingCode.objects.filter(code_hash=hash_code(code)).select_related("camera").first()
@@ -88,7 +88,7 @@ def redeem_pairing_code(request: HttpRequest, code: str) -> tuple[PairedDevice, 
             if not cache.add(key, 1, timeout=settings.PAIRING_CODE_SECONDS):
                 with contextlib.suppress(ValueError):  # expired meanwhile
                     cache.incr(key)
-            raise PairingRefused("that code is unknown, already used or expired")
+            raise PairingRefusedError("that code is unknown, already used or expired")
         token = f"bwd_{secrets.token_urlsafe(32)}"
         device = PairedDevice.objects.create(
             camera=pairing.camera,

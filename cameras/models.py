@@ -22,6 +22,25 @@ class Camera(models.Model):
         ATM = "atm", pgettext_lazy("camera role", "ATM")
         OTHER = "other", pgettext_lazy("camera role", "other")
 
+    class Source(models.TextChoices):
+        PUSH = "push", _("pushes frames to the API")
+        RTSP = "rtsp", _("RTSP stream")
+        HTTP_MJPEG = "http_mjpeg", _("HTTP MJPEG stream")
+        SNAPSHOT = "snapshot", _("HTTP snapshot URL, polled")
+
+    class Auth(models.TextChoices):
+        BASIC = "basic", _("basic")
+        DIGEST = "digest", _("digest")
+
+    class Health(models.TextChoices):
+        ONLINE = "online", _("online")
+        OFFLINE = "offline", _("offline")
+        OBSTRUCTED = "obstructed", _("obstructed")
+        FROZEN = "frozen", _("frozen")
+        MOVED = "moved", _("moved")
+
+    TAMPER_STATES = frozenset({Health.OFFLINE, Health.OBSTRUCTED, Health.FROZEN, Health.MOVED})
+
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="cameras")
     name = models.CharField(_("name"), max_length=200)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -29,9 +48,26 @@ class Camera(models.Model):
     previous_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
     previous_token_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OTHER)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Where frames come from: pushed to the API, or pulled by a stream supervisor (cameras/supervisor.py).
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.PUSH)
+    stream_url = models.CharField(
+        _("stream URL"), max_length=500, blank=True, default="", help_text=_("without user name or password")
+    )
+    stream_auth = models.CharField(
+        _("HTTP authentication"), max_length=8, choices=Auth.choices, default=Auth.DIGEST, blank=True
+    )
+    # User name and password, one Fernet token (cameras/credentials.py); never shown after saving.
+    stream_credentials = models.TextField(blank=True, default="", editable=False)
+    fps = models.FloatField(_("frames per second"), default=5.0, help_text=_("sampled for recognition"))
+    config_version = models.PositiveIntegerField(default=1, editable=False)  # supervisors restart a reader on change
+    # Health (cameras/health.py): the state, since when, and the last problem in words.
+    health = models.CharField(_("health"), max_length=16, choices=Health.choices, default=Health.OFFLINE)
+    health_since = models.DateTimeField(_("since"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True, default="")
+    reference_view = models.BinaryField(null=True, blank=True, editable=False)  # thumbnail of the normal scene
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["branch", "name"], name="unique_camera_per_branch")]
@@ -105,3 +141,22 @@ class PairedDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} · {self.camera}"
+
+
+class StreamLease(models.Model):
+    """Which supervisor reads a pulled camera, until when: renewed every few seconds by its holder;
+    once expired any other supervisor may take it (cameras/supervisor.py)."""
+
+    camera = models.OneToOneField(Camera, on_delete=models.CASCADE, related_name="lease", primary_key=True)
+    holder = models.CharField(max_length=120)
+    expires_at = models.DateTimeField(db_index=True)
+    acquired_at = models.DateTimeField()
+
+
+class StreamSupervisor(models.Model):
+    """A running run_cameras (or embedded) supervisor, seen at its last tick: how the fleet is shared."""
+
+    name = models.CharField(max_length=120, primary_key=True)
+    hostname = models.CharField(max_length=200, blank=True, default="")
+    seen_at = models.DateTimeField(db_index=True)
+    cameras = models.PositiveIntegerField(default=0)

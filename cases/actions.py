@@ -7,15 +7,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
+from alerts.actions import NotAllowedError, ReviewError, transition
 from alerts.models import Alert
-from alerts.review import NotAllowed, ReviewError, transition
 from audit.log import record
 from cases.models import Case, CaseNote
 
 
 def _check_police(user: User, alert: Alert) -> None:
     if not can_run_cases(user) or not alerts_visible_to(user).filter(pk=alert.pk).exists():
-        raise NotAllowed(_("Only the police liaison of this jurisdiction may do that."))
+        raise NotAllowedError(_("Only the police liaison of this jurisdiction may do that."))
 
 
 def open_case(alert: Alert, user: User, *, version: int, note: str = "", request: HttpRequest | None = None) -> Case:

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -13,13 +12,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts.access import alerts_visible_to
-from alerts.api_alerts import AlertSerializer, ErrorSerializer, Pages
-from alerts.review import ReviewError
+from alerts.actions import ReviewError
+from alerts.api import AlertSerializer
 from audit.log import record
+from bankwatch.api import ErrorSerializer
 from cases.access import cases_visible_to
 from cases.actions import add_case_note, close_case, open_case
+from cases.export import export_response
 from cases.models import Case
-from cases.views import export_response
 
 
 class NoteSerializer(serializers.Serializer):
@@ -65,7 +65,6 @@ def _act(call: Any) -> Response:
 
 class CaseList(GenericAPIView):
     serializer_class = CaseSerializer
-    pagination_class = Pages
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return cases_visible_to(self.request.user).prefetch_related("notes__author")  # type: ignore[arg-type]
@@ -149,12 +148,3 @@ class CaseExport(GenericAPIView):
     def get(self, request: Request, case_id: int) -> HttpResponse:
         case = get_object_or_404(cases_visible_to(request.user), pk=case_id)  # type: ignore[arg-type]
         return export_response(case, request.user, request._request)  # type: ignore[arg-type]
-
-
-urlpatterns = [
-    path("cases/", CaseList.as_view(), name="api-cases"),
-    path("cases/<int:case_id>/", CaseDetail.as_view(), name="api-case"),
-    path("cases/<int:case_id>/notes", CaseNotes.as_view(), name="api-case-notes"),
-    path("cases/<int:case_id>/close", CaseClose.as_view(), name="api-case-close"),
-    path("cases/<int:case_id>/export", CaseExport.as_view(), name="api-case-export"),
-]

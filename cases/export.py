@@ -4,6 +4,8 @@ The zip holds the images, `metadata.json` (case, alert, subject, sightings, note
 exported it and when) and `SHA256SUMS` in the format `sha256sum -c` reads. The SHA-256
 of SHA256SUMS itself goes into the audit log, so a copy that turns up later can be
 checked against what left the system, and by whom.
+
+`export_response` is the download, for the case page and the API alike.
 """
 
 import hashlib
@@ -12,11 +14,13 @@ import json
 import zipfile
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.models import User
+from alerts.access import can_run_cases
 from alerts.feed import serialize_alert
 from audit.log import record
 from cases.models import Case
@@ -155,3 +159,14 @@ def verify_evidence_zip(data: bytes) -> dict[str, Any]:
         "exported_at": entry.at.isoformat() if entry else None,
         "case_id": int(entry.object_id) if entry else None,
     }
+
+
+def export_response(case: Case, user: User, request: HttpRequest) -> HttpResponse:
+    if not can_run_cases(user):
+        raise PermissionDenied
+    data, manifest_sha256 = build_evidence_zip(case, user, request=request)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-evidence.zip"'
+    response["X-Manifest-SHA256"] = manifest_sha256
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -9,13 +9,12 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
+from alerts.actions import ReviewError
 from alerts.models import Alert
-from alerts.review import ReviewError
 from audit.log import record
 from cases.access import cases_visible_to
 from cases.actions import add_case_note, close_case, open_case
-from cases.export import build_evidence_zip
-from cases.models import Case
+from cases.export import export_response
 
 
 def _user(request: HttpRequest) -> User:
@@ -87,17 +86,6 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
     except ReviewError as exc:
         messages.error(request, str(exc))
     return redirect("case-detail", case.pk)
-
-
-def export_response(case: Case, user: User, request: HttpRequest) -> HttpResponse:
-    if not can_run_cases(user):
-        raise PermissionDenied
-    data, manifest_sha256 = build_evidence_zip(case, user, request=request)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{case.reference}-evidence.zip"'
-    response["X-Manifest-SHA256"] = manifest_sha256
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

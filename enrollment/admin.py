@@ -3,12 +3,13 @@
 Only curators (and superusers) see or change any of it: every ModelAdmin here checks
 `user.is_curator` instead of Django's model permissions, so staff of another role get
 nothing even if someone grants them permissions by mistake. Every change goes through
-enrollment/services.py, so it is audited and reaches the gallery at once.
+enrollment/actions.py, so it is audited and reaches the gallery at once.
 """
 
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -16,18 +17,32 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from alerts.field_rates import field_rates
 from audit.log import record
-from enrollment import importer, services
+from enrollment import actions, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
+from recognition.model_id import model_id
+
+
+def _rate_html(rate: float, advice: dict[str, Any] | None) -> str:
+    """The observed rate, flagged when it is above the rate the calibrated advice aims at."""
+    if advice is not None and rate > advice["target_fpir"]:
+        return format_html(
+            '<strong style="color:#b3261e">{} ⚠ {}</strong>',
+            f"{rate:.2g}",
+            _("above the advised {target}").format(target=f"{advice['target_fpir']:g}"),
+        )
+    return f"{rate:.2g}"
 
 
 def _check_image(upload: Any) -> None:
     try:
         decode_image(upload.read(), max_side=256, formats=PHOTO_FORMATS)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         raise forms.ValidationError(f"{upload.name}: {exc}") from None
     finally:
         upload.seek(0)
@@ -159,6 +174,8 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
         "agency",
         "colour_swatch",
         "threshold",
+        "advised_threshold",
+        "observed_false_alert_rate",
         "sound",
         "requires_acknowledgement",
         "subjects",
@@ -167,6 +184,7 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
     list_filter = ["is_active", "agency", "sound", "requires_acknowledgement"]
     search_fields = ["name", "agency", "description"]
     filter_horizontal = ["banks", "branches"]
+    readonly_fields = ["threshold_advice", "field_false_alerts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Watchlist]:
         return (
@@ -184,6 +202,68 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
     @admin.display(description=_("active subjects"), ordering="active_subjects")
     def subjects(self, obj: Watchlist) -> int:
         return getattr(obj, "active_subjects", 0)
+
+    @admin.display(description=_("advised threshold"))
+    def advised_threshold(self, obj: Watchlist) -> str:
+        advice = obj.threshold_advice()
+        return "–" if advice is None else f"{advice['advised_threshold']:.3f}"
+
+    @admin.display(description=_("calibrated advice"))
+    def threshold_advice(self, obj: Watchlist) -> str:
+        advice = obj.threshold_advice() if obj.pk else None
+        if advice is None:
+            return str(_("No calibration for the current model (manage.py calibrate)."))
+        return format_html(
+            gettext(
+                "For {size} active subjects (calibrated up to {gallery}): threshold {advised} keeps false alerts "
+                "at or below {target} per face searched; it then misses {fnir} of listed people "
+                "(calibrated on {source}). Current threshold: {current}."
+            ),
+            size=obj.active_subject_count(),
+            gallery=advice["gallery_size"],
+            advised=f"{advice['advised_threshold']:.3f}",
+            target=f"{advice['target_fpir']:g}",
+            fnir="?" if advice["fnir"] is None else f"{advice['fnir']:.1%}",
+            source=advice["pairs_file"],
+            current=f"{obj.effective_threshold:.3f}",
+        )
+
+    @admin.display(description=_("false alerts per search"))
+    def observed_false_alert_rate(self, obj: Watchlist) -> str:
+        total = field_rates(obj)[0]
+        return "–" if total.rate is None else _rate_html(total.rate, obj.threshold_advice())
+
+    @admin.display(description=_("false alerts observed in review"))
+    def field_false_alerts(self, obj: Watchlist) -> str:
+        if not obj.pk:
+            return "–"
+        advice = obj.threshold_advice()
+        rows = []
+        for row in field_rates(obj):
+            where = str(row.camera) if row.camera is not None else str(_("all cameras"))
+            rate = "–" if row.rate is None else _rate_html(row.rate, advice)
+            rows.append(
+                format_html(
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    where,
+                    row.searches,
+                    row.reviewed,
+                    row.false_alerts,
+                    rate,
+                )
+            )
+        return format_html(
+            "<p>{}</p><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("Last {days} days; a false alert is one dismissed as “not this person”.").format(
+                days=settings.FIELD_RATE_DAYS
+            ),
+            _("camera"),
+            _("faces searched"),
+            _("alerts reviewed"),
+            _("not this person"),
+            _("false alerts per search"),
+            format_html("".join(rows)),
+        )
 
     def save_model(self, request: HttpRequest, obj: Watchlist, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -264,16 +344,16 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
             if fields:
                 record("subject.changed", obj, request=request, fields=fields)
             if status_changed:
-                services.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
+                actions.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
         for upload in form.cleaned_data.get("new_photos") or []:
             try:
-                services.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
-            except InvalidImage as exc:
+                actions.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+            except InvalidImageError as exc:
                 messages.error(request, f"{upload.name}: {exc}")
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Subject], status: str) -> None:
         for subject in queryset:
-            services.set_subject_status(subject, status, request=request, reason="admin action")
+            actions.set_subject_status(subject, status, request=request, reason="admin action")
         self.message_user(request, f"{queryset.count()} subject(s) now {status}.", messages.SUCCESS)
 
     @admin.action(description=_("Remove from the watchlist (stops matching at once)"))
@@ -332,11 +412,11 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         return is_curator(request)  # a wrong photo must be able to go; the audit log keeps the record
 
     def delete_model(self, request: HttpRequest, obj: ReferencePhoto) -> None:
-        services.delete_photo(obj, actor=request.user, request=request)  # type: ignore[arg-type]
+        actions.delete_photo(obj, actor=request.user, request=request)  # type: ignore[arg-type]
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
         for photo in queryset:
-            services.delete_photo(photo, actor=request.user, request=request)  # type: ignore[arg-type]
+            actions.delete_photo(photo, actor=request.user, request=request)  # type: ignore[arg-type]
 
     @admin.display(description=_("photo"))
     def thumb(self, obj: ReferencePhoto) -> str:
@@ -364,13 +444,13 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ReferencePhoto, form: forms.ModelForm, change: bool) -> None:
         upload = form.cleaned_data["image"]
-        created = services.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
+        created = actions.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
         obj.pk, obj.image = created.pk, created.image
 
     @admin.action(description=_("Check again and rebuild the template"))
     def rerun_enrollment(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
         for photo in queryset:
-            services.queue_enrollment(photo)
+            actions.queue_enrollment(photo)
         record("photos.requeued", None, request=request, photos=[p.pk for p in queryset])
         self.message_user(request, f"{queryset.count()} photo(s) queued.", messages.SUCCESS)
 
@@ -406,15 +486,15 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
     def reenroll_all_view(self, request: HttpRequest) -> HttpResponse:
         if not is_curator(request) or request.method != "POST":
             raise PermissionDenied
-        count = services.reenroll_all(actor=request.user, request=request)  # type: ignore[arg-type]
+        count = actions.reenroll_all(actor=request.user, request=request)  # type: ignore[arg-type]
         self.message_user(request, f"{count} photo(s) queued for re-enrollment with the current model.")
         return HttpResponseRedirect(reverse("admin:enrollment_referencephoto_changelist"))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra_context = {
             **(extra_context or {}),
-            "needs_reenrollment": services.photos_needing_reenrollment().count(),
-            "current_model_id": services.current_model_id(),
+            "needs_reenrollment": actions.photos_needing_reenrollment().count(),
+            "current_model_id": model_id(),
         }
         return super().changelist_view(request, extra_context)
 
@@ -448,7 +528,7 @@ class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
         return is_curator(request) and obj is None
 
     def save_model(self, request: HttpRequest, obj: ImportJob, form: forms.ModelForm, change: bool) -> None:
-        job = services.start_import(
+        job = actions.start_import(
             form.cleaned_data["watchlist"],
             form.cleaned_data["csv_file"].read(),
             form.cleaned_data["zip_file"].read(),

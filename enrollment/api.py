@@ -1,6 +1,6 @@
 """REST API for watchlists, subjects and reference photos: curators only.
 
-Writes go through enrollment/services.py like the admin's, so they are audited and reach
+Writes go through enrollment/actions.py like the admin's, so they are audited and reach
 the gallery at once. Subjects are never deleted: DELETE removes them from the watchlist
 (status "removed"), which keeps the record of who was listed and why.
 """
@@ -14,15 +14,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.log import record
-from enrollment import services
+from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 
 class IsCurator(permissions.BasePermission):
@@ -31,11 +30,6 @@ class IsCurator(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.is_active and getattr(user, "is_curator", False))
-
-
-class Pages(PageNumberPagination):
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class WatchlistSerializer(serializers.ModelSerializer):
@@ -150,7 +144,6 @@ class WatchlistViewSet(
     queryset = Watchlist.objects.order_by("name").prefetch_related("banks", "branches")
     serializer_class = WatchlistSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     @transaction.atomic
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -178,7 +171,6 @@ class SubjectViewSet(viewsets.ModelViewSet):
 
     serializer_class = SubjectSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[Subject]:
         subjects = Subject.objects.select_related("added_by").prefetch_related("photos__templates").order_by("id")
@@ -199,7 +191,7 @@ class SubjectViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         data = dict(serializer.validated_data)
         data.pop("status", None)
-        subject = services.create_subject(
+        subject = actions.create_subject(
             data.pop("watchlist"), data.pop("full_name"), added_by=self.request.user, request=self.request, **data
         )
         serializer.instance = subject
@@ -215,10 +207,10 @@ class SubjectViewSet(viewsets.ModelViewSet):
             subject.save()
             record("subject.changed", subject, request=self.request, fields=sorted(data))
         if new_status is not None:
-            services.set_subject_status(subject, new_status, request=self.request, reason="changed through the API")
+            actions.set_subject_status(subject, new_status, request=self.request, reason="changed through the API")
 
     def perform_destroy(self, instance: Subject) -> None:
-        services.remove_subject(instance, request=self.request, reason=self.request.query_params.get("reason", ""))
+        actions.remove_subject(instance, request=self.request, reason=self.request.query_params.get("reason", ""))
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         subject = self.get_object()
@@ -234,8 +226,8 @@ class SubjectViewSet(viewsets.ModelViewSet):
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["image"]
         try:
-            photo = services.add_photo(subject, file.read(), file.name, uploaded_by=request.user, request=request)
-        except InvalidImage as exc:
+            photo = actions.add_photo(subject, file.read(), file.name, uploaded_by=request.user, request=request)
+        except InvalidImageError as exc:
             return Response({"error": str(exc)}, status=exc.status)
         return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
@@ -245,7 +237,6 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
     serializer_class = PhotoSerializer
     permission_classes = [IsCurator]
-    pagination_class = Pages
 
     def get_queryset(self) -> QuerySet[ReferencePhoto]:
         photos = ReferencePhoto.objects.prefetch_related("templates").order_by("id")
@@ -257,7 +248,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return photos
 
     def perform_destroy(self, instance: ReferencePhoto) -> None:
-        services.delete_photo(instance, actor=self.request.user, request=self.request)  # type: ignore[arg-type]
+        actions.delete_photo(instance, actor=self.request.user, request=self.request)  # type: ignore[arg-type]
 
     @extend_schema(
         parameters=[

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, Subject, Watchlist
 from organizations.models import Branch
+from recognition.model_id import model_id as embedding_space
 from recognition.sketch import SketchIndex
 
 logger = logging.getLogger(__name__)
@@ -39,11 +40,6 @@ class Match:
     watchlist_id: int
     score: float  # cosine similarity of the probe to the subject's best template
     threshold: float  # the watchlist's effective threshold
-
-
-def current_model_id() -> str:
-    """The engine's model_id, without loading the engine (same formula as Engine.model_id)."""
-    return f"{settings.RECOGNITION_MODEL}+{settings.RECOGNITION_DETECTOR}"
 
 
 @dataclass
@@ -300,7 +296,7 @@ def snapshot() -> Snapshot:
     """This process's gallery, rebuilt first when anything changed since it was built."""
     global _snapshot
     version = GalleryVersion.current()
-    model_id = current_model_id()
+    model_id = embedding_space()
     index_kind = settings.GALLERY_INDEX
     current = _snapshot
     if current is not None and (current.version, current.model_id, current.index_kind) == (

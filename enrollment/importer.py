@@ -5,8 +5,8 @@ CSV columns (a header row; only full_name is required):
 `photos` names files inside the zip, separated by ";". A row without a watchlist goes to the
 job's watchlist; a watchlist named in a row is created when missing.
 
-1. The import job reads the CSV and creates each subject with services.create_subject.
-2. Each photo goes through services.add_photo, which queues the usual enrollment job,
+1. The import job reads the CSV and creates each subject with actions.create_subject.
+2. Each photo goes through actions.add_photo, which queues the usual enrollment job,
    so imported photos pass the same quality gate as photos uploaded one by one.
 3. Progress and the report come from the photos' own statuses (`progress`), so they are
    right whichever worker enrolled which photo.
@@ -24,9 +24,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import User
-from enrollment import services
+from enrollment import actions
 from enrollment.models import ImportJob, ReferencePhoto, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 COLUMNS = ("full_name", "aliases", "watchlist", "case_reference", "legal_basis", "notes", "expires_at", "photos")
 MAX_ROWS = 10_000
@@ -96,8 +96,8 @@ def _import_row(
     try:
         if listing_name not in watchlists:
             found = Watchlist.objects.filter(name=listing_name).first()
-            watchlists[listing_name] = found or services.create_watchlist(listing_name, actor=actor)
-        subject = services.create_subject(
+            watchlists[listing_name] = found or actions.create_watchlist(listing_name, actor=actor)
+        subject = actions.create_subject(
             watchlists[listing_name],
             name,
             added_by=actor,
@@ -119,8 +119,8 @@ def _import_row(
             problems.append({"row": number, "photo": photo_name, "reason": "Larger than the upload limit."})
             continue
         try:
-            services.add_photo(subject, archive.read(member), photo_name, uploaded_by=actor, import_job=job)
-        except InvalidImage as exc:
+            actions.add_photo(subject, archive.read(member), photo_name, uploaded_by=actor, import_job=job)
+        except InvalidImageError as exc:
             problems.append({"row": number, "photo": photo_name, "reason": f"Not a usable image: {exc}."})
     return 1
 

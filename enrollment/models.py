@@ -1,6 +1,7 @@
 """Watchlists, their subjects, reference photos and the face templates made from them."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -43,6 +44,16 @@ class Watchlist(models.Model):
     @property
     def effective_threshold(self) -> float:
         return self.threshold if self.threshold is not None else settings.RECOGNITION_THRESHOLD
+
+    def active_subject_count(self) -> int:
+        return self.subjects.filter(status=Subject.Status.ACTIVE).count()
+
+    def threshold_advice(self) -> dict[str, Any] | None:
+        """The calibrated advice for this watchlist's size (recognition/advice.py), or None."""
+        from recognition.advice import advice_for
+
+        count = getattr(self, "active_subjects", None)
+        return advice_for(count if count is not None else self.active_subject_count())
 
 
 class Subject(models.Model):

@@ -1,6 +1,6 @@
 """Any save or delete that changes what the gallery holds bumps GalleryVersion.
 
-Kept as signals so that no path (services, admin, API, a shell, another app's test
+Kept as signals so that no path (actions, admin, API, a shell, another app's test
 factory) can change a template, subject, counter-example or watchlist and leave worker
 processes searching a stale gallery.
 """

@@ -5,7 +5,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from enrollment import importer, services
+from enrollment import actions, importer
 
 # A bulk import creates up to importer.MAX_ROWS subjects and stores their photos (each photo's
 # enrollment is a job of its own), so it gets longer than one frame or one photo.
@@ -21,13 +21,13 @@ IMPORT_TIME_LIMIT = 900
 )
 def enroll_photo_task(photo_id: int) -> str:
     """Quality gate and template for one reference photo; returns the photo's status."""
-    return services.enroll_photo(photo_id).status
+    return actions.enroll_photo(photo_id).status
 
 
 @shared_task(name="enrollment.expire_subjects")
 def expire_subjects_task() -> int:
     """Mark subjects past their expiry date as expired (search ignores them already)."""
-    return services.expire_due_subjects()
+    return actions.expire_due_subjects()
 
 
 @shared_task(name="enrollment.import_subjects", soft_time_limit=IMPORT_SOFT_TIME_LIMIT, time_limit=IMPORT_TIME_LIMIT)

@@ -10,6 +10,10 @@ class Bank(models.Model):
         default="Ho Chi Minh City",
         help_text=_("Police liaisons of this jurisdiction receive this bank's escalations."),
     )
+    # Shown on every entrance display of the bank (Law 91/2025 asks for notice of recording in
+    # public places); empty: the default notice.
+    recognition_notice_vi = models.TextField(_("recognition notice (Vietnamese)"), blank=True)
+    recognition_notice_en = models.TextField(_("recognition notice (English)"), blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -92,7 +92,7 @@ def head_features(crop: NDArray[np.uint8]) -> NDArray[np.float32]:
     return np.concatenate([hog, colour])
 
 
-class NoTrunk(ValueError):
+class NoTrunkError(ValueError):
     """The face came from an engine that does not run SFace itself (no feature map)."""
 
 
@@ -104,7 +104,7 @@ def features(image_bgr: NDArray[np.uint8], face: Face, kind: str) -> NDArray[np.
     for part in kind.split("+"):
         if part == "trunk":
             if face.trunk is None:
-                raise NoTrunk("covering needs the engine's own SFace (BANKWATCH_MODEL=SFace, detector yunet)")
+                raise NoTrunkError("covering needs the engine's own SFace (BANKWATCH_MODEL=SFace, detector yunet)")
             parts.append(np.asarray(face.trunk, dtype=np.float32).mean(axis=1))
         elif part == "embedding":
             parts.append(np.asarray(face.embedding, dtype=np.float32).ravel())

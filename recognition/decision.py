@@ -22,8 +22,12 @@ if TYPE_CHECKING:  # the engine's modules (OpenCV, ONNX) load only where recogni
 PHOTO_MAX_SIDE = 1280  # reference photos decode at (at least) this size on their longer side
 
 
-def decode_frame(data: bytes, formats: tuple[str, ...] = CAMERA_FORMATS) -> NDArray[np.uint8]:
-    return decode_image(data, max_side=settings.RECOGNITION_DETECT_MAX_SIDE, formats=formats)
+def decode_frame(
+    data: bytes, formats: tuple[str, ...] = CAMERA_FORMATS, max_pixels: int | None = None
+) -> NDArray[np.uint8]:
+    """A camera frame at the detector's size; frames are held to BANKWATCH_MAX_FRAME_PIXELS."""
+    limit = settings.MAX_FRAME_PIXELS if max_pixels is None else max_pixels
+    return decode_image(data, max_side=settings.RECOGNITION_DETECT_MAX_SIDE, formats=formats, max_pixels=limit)
 
 
 def is_usable(face: "Face") -> bool:

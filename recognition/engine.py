@@ -26,6 +26,7 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
+from recognition.model_id import model_id
 from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet, openvino_available
 from recognition.weights import require_weights, weights_dir
 
@@ -67,6 +68,17 @@ def _release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+BORDERS = {"constant": cv2.BORDER_CONSTANT, "replicate": cv2.BORDER_REPLICATE, "reflect": cv2.BORDER_REFLECT_101}
+
+
+def align(image: NDArray[np.uint8], matrix: NDArray[Any], border: str) -> NDArray[np.uint8]:
+    """The 112x112 crop for `matrix`, filled per `border` where it runs past the photo (a tight
+    crop, a face at the frame's edge). Black ("constant") is the default: continuing the edge
+    pixels instead made tight crops of different people more alike (docs/recognition.md)."""
+    crop = cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderMode=BORDERS[border])
+    return np.asarray(crop, dtype=np.uint8)
+
+
 class Engine:
     def __init__(
         self,
@@ -76,6 +88,8 @@ class Engine:
         detect_max_side: int,
         threads: int = 1,
         runtime: str = "onnxruntime",
+        border: str = "constant",
+        flip_average: bool = False,
     ) -> None:
         require_weights(model_name, detector)
         self.model_name = model_name
@@ -83,6 +97,8 @@ class Engine:
         self.min_confidence = min_confidence
         self.detect_max_side = detect_max_side
         self.threads = threads
+        self.border = border
+        self.flip_average = flip_average
         # OpenCV's own thread pool (resize, warps) would otherwise take every core in each worker.
         cv2.setNumThreads(threads)
         self._sface: SFaceNet | None = None
@@ -108,7 +124,7 @@ class Engine:
     @property
     def model_id(self) -> str:
         """Identifies the embedding space; templates made by another model are not comparable."""
-        return f"{self.model_name}+{self.detector}"
+        return model_id(self.model_name, self.detector)
 
     def analyze(self, image: NDArray[np.uint8], min_confidence: float | None = None) -> list[Face]:
         """Every face at or above `min_confidence` (default: the engine's), largest first.
@@ -141,11 +157,24 @@ class Engine:
         return rows
 
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame."""
+        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame; with
+        flip_average, each crop's embedding plus its mirror image's (docs/recognition.md)."""
         return self.embed_with_trunk(crops)[0]
 
     def embed_with_trunk(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
-        """Embeddings and, with the engine's own SFace, its row-averaged feature maps."""
+        """`embed`'s embeddings and, with the engine's own SFace, the row-averaged last feature
+        map of each crop as given (for the covering step, recognition/covering.py)."""
+        if self.flip_average:
+            both, trunks = self._embed(np.concatenate([crops, crops[:, :, ::-1]]))
+            count = len(crops)
+            embeddings = np.asarray(
+                [l2_normalise(a) + l2_normalise(b) for a, b in zip(both[:count], both[count:], strict=True)],
+                dtype=np.float32,
+            )
+            return embeddings, None if trunks is None else trunks[:count]
+        return self._embed(crops)
+
+    def _embed(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         if self._sface is not None:
             return self._sface.embed_with_trunk(crops)
         return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32), None
@@ -165,7 +194,7 @@ class Engine:
             if matrix is None:
                 crops.append(None)
                 continue
-            crops.append(cv2.warpAffine(image, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR))
+            crops.append(align(image, matrix, self.border))
         kept = [(row, crop) for row, crop in zip(rows, crops, strict=True) if crop is not None]
         if not kept:
             return []
@@ -225,9 +254,16 @@ _lock = threading.Lock()
 
 @cache
 def _engine(
-    model_name: str, detector: str, min_confidence: float, detect_max_side: int, threads: int, runtime: str
+    model_name: str,
+    detector: str,
+    min_confidence: float,
+    detect_max_side: int,
+    threads: int,
+    runtime: str,
+    border: str = "constant",
+    flip_average: bool = False,
 ) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime)
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime, border, flip_average)
 
 
 def get_engine() -> Engine:
@@ -240,6 +276,8 @@ def get_engine() -> Engine:
             settings.RECOGNITION_DETECT_MAX_SIDE,
             settings.RECOGNITION_THREADS,
             settings.RECOGNITION_RUNTIME,
+            settings.RECOGNITION_ALIGN_BORDER,
+            settings.RECOGNITION_FLIP_AVERAGE,
         )
 
 

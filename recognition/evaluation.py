@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from numpy.typing import NDArray
 
 from recognition import decision
@@ -91,14 +92,17 @@ class Evaluator:
             started = time.process_time()
             embeddings = np.zeros((0, 1), dtype=np.float32)
             if data is not None:
-                faces, usable = decision.probe_faces(self.engine, decision.decode_frame(data, PHOTO_FORMATS))
+                image = decision.decode_frame(data, PHOTO_FORMATS, settings.MAX_IMAGE_PIXELS)
+                faces, usable = decision.probe_faces(self.engine, image)
                 if usable:
                     embeddings = np.stack([faces[i].embedding for i in usable])
-            self._probes[name] = embeddings
             self.seconds["probe"] += time.process_time() - started
+            self._probes[name] = embeddings
         return self._probes[name]
 
     def score(self, pair: Pair) -> float:
+        """The score the live decision compares with the threshold: the second photo's best
+        usable face against the first photo's template (enrollment.gallery.search's rule)."""
         template, probes = self.reference(pair.left), self.probe(pair.right)
         if template is None or len(probes) == 0:
             return NO_FACE

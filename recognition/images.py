@@ -1,4 +1,10 @@
-"""Decoding untrusted image bytes safely: type, size and pixel limits before any pixel is decoded."""
+"""Decoding untrusted image bytes safely: type, size, pixel and structure limits before any pixel is decoded.
+
+Decoding cost is bounded by construction: bytes (BANKWATCH_MAX_UPLOAD_BYTES), pixels
+(BANKWATCH_MAX_FRAME_PIXELS for camera frames, BANKWATCH_MAX_IMAGE_PIXELS for reference photos)
+and, for progressive JPEGs, whose every scan walks the whole image again, the number of scans
+(BANKWATCH_MAX_JPEG_SCANS), counted from the markers before the decoder sees the file.
+"""
 
 import io
 import math
@@ -14,7 +20,7 @@ CAMERA_FORMATS = ("JPEG", "PNG")
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 
 
-class InvalidImage(ValueError):
+class InvalidImageError(ValueError):
     """The bytes are not an image we accept. `status` is the HTTP status to answer with."""
 
     def __init__(self, message: str, status: int = 400) -> None:
@@ -22,34 +28,71 @@ class InvalidImage(ValueError):
         self.status = status
 
 
-def decode_image(data: bytes, max_side: int = 0, formats: tuple[str, ...] = CAMERA_FORMATS) -> NDArray[np.uint8]:
-    """Decode JPEG or PNG bytes into a BGR array, refusing bombs and truncated files.
+def jpeg_scan_count(data: bytes) -> int:
+    """How many scans (SOS markers) the JPEG's marker structure holds, walking segment lengths and
+    the entropy-coded data after each SOS, so nothing inside a segment (an EXIF thumbnail) counts.
+    Stops at EOI or at the first thing that is not a marker (the decoder then finds it corrupt)."""
+    scans, pos, end = 0, 2, len(data)
+    while pos + 4 <= end and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker != 0xDA:
+            continue
+        scans += 1
+        while True:  # entropy-coded data: 0xFF is followed by 0x00 (stuffing) or a restart marker
+            pos = data.find(b"\xff", pos)
+            if pos < 0 or pos + 1 >= end:
+                return scans
+            following = data[pos + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                pos += 2 if following != 0xFF else 1
+                continue
+            break
+    return scans
 
-    max_side > 0 lets a large JPEG decode at a reduced scale (at least max_side on its
+
+def decode_image(
+    data: bytes, max_side: int = 0, formats: tuple[str, ...] = CAMERA_FORMATS, max_pixels: int | None = None
+) -> NDArray[np.uint8]:
+    """Decode JPEG or PNG bytes into a BGR array, refusing bombs, costly structures and truncated files.
+
+    max_pixels defaults to BANKWATCH_MAX_IMAGE_PIXELS (reference photos); camera frames pass
+    BANKWATCH_MAX_FRAME_PIXELS. max_side > 0 lets a large JPEG decode at a reduced scale (at least max_side on its
     longer side), which is much cheaper than decoding it whole and resizing. The pixels are
     copied once after decoding (EXIF rotation in place, one SIMD RGB->BGR swap).
     """
     if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise InvalidImage(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
+        raise InvalidImageError(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
     if not data:
-        raise InvalidImage("image is empty")
+        raise InvalidImageError("image is empty")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
-        except Image.DecompressionBombError as exc:
-            raise InvalidImage(f"image has too many pixels: {exc}", 413) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InvalidImageError(f"image has too many pixels: {exc}", 413) from None
         except Exception:
-            raise InvalidImage(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
+            raise InvalidImageError(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
         if image.format not in formats:
-            raise InvalidImage(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
+            raise InvalidImageError(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
         width, height = image.size
         if width < 1 or height < 1:
-            raise InvalidImage("image has no pixels")
-        if width * height > settings.MAX_IMAGE_PIXELS:
-            raise InvalidImage(
-                f"image is {width}x{height} pixels; the limit is {settings.MAX_IMAGE_PIXELS} pixels", 413
-            )
+            raise InvalidImageError("image has no pixels")
+        limit = settings.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+        if width * height > limit:
+            raise InvalidImageError(f"image is {width}x{height} pixels; the limit is {limit} pixels", 413)
+        if image.format == "JPEG":
+            scans = jpeg_scan_count(data)
+            if scans > settings.MAX_JPEG_SCANS:
+                raise InvalidImageError(f"JPEG has {scans} scans; the limit is {settings.MAX_JPEG_SCANS}", 413)
         try:
             longer = max(width, height)
             if max_side and image.format == "JPEG" and longer > max_side:
@@ -60,7 +103,7 @@ def decode_image(data: bytes, max_side: int = 0, formats: tuple[str, ...] = CAME
             ImageOps.exif_transpose(image, in_place=True)
             pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImage(f"image is truncated or corrupt: {exc}") from None
+            raise InvalidImageError(f"image is truncated or corrupt: {exc}") from None
     return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 

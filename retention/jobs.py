@@ -33,7 +33,6 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from alerts.feed import POLICE_STATUSES
 from alerts.models import Alert, Frame, Sighting
 from audit.log import record
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
@@ -78,7 +77,9 @@ def purge_dismissed_alerts(now: datetime) -> int:
 
 def purge_covered_events(now: datetime) -> int:
     cutoff = now - timedelta(hours=settings.RETENTION_COVERED_HOURS)
-    events = Alert.objects.filter(kind=Alert.Kind.COVERED, last_seen_at__lt=cutoff).exclude(status__in=POLICE_STATUSES)
+    events = Alert.objects.filter(kind=Alert.Kind.COVERED, last_seen_at__lt=cutoff).exclude(
+        status__in=Alert.POLICE_STATUSES
+    )
     return _purge_alert_images(events)
 
 

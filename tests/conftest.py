@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.test.client import ClientMixin
 
+from accounts.actions import create_user
 from accounts.models import User
-from accounts.services import create_user
+from cameras.actions import create_camera
 from cameras.models import Camera
-from cameras.services import create_camera
 
 DATASET = (Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit").resolve()
 PASSWORD = "correct-horse-battery"
@@ -43,6 +43,22 @@ def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Counters kept in the cache (sign-in back-off, camera rate limits, nonces) start at zero."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+
+    # Redis (integration tests) also holds the Celery queue: its keys expire on their own.
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+    yield
+    if isinstance(cache, LocMemCache):
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]
     # The test client speaks plain HTTP; production's HTTPS redirect is tested in test_deploy_check.py.
     settings.SECURE_SSL_REDIRECT = False
@@ -50,6 +66,8 @@ def _test_settings(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Periodic jobs (retention, frame sweep) must not run on their own in the middle of a test.
     settings.EMBEDDED_BEAT = False
+    # Nor may the embedded stream supervisor (tests start their own run_cameras).
+    settings.EMBEDDED_CAMERAS = False
 
 
 def verify_second_factor(client: ClientMixin, user: User) -> None:
@@ -109,6 +127,17 @@ def covered_faces_dev() -> Path:
 @pytest.fixture
 def camera_with_token(db) -> tuple[Camera, str]:  # type: ignore[no-untyped-def]
     return create_camera("Saigon Bank", "District 1", "Lobby")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_camera_health():  # type: ignore[no-untyped-def]
+    """Camera ids repeat from test to test: no camera inherits another's running health state."""
+    from django.core.cache import cache
+
+    from cameras import health
+
+    cache.clear()
+    health._references.clear()
 
 
 @pytest.fixture(autouse=True)

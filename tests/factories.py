@@ -9,11 +9,11 @@ import itertools
 import numpy as np
 from django.utils import timezone
 
-from alerts.actions import Observation, add_sighting, raise_alert
-from alerts.models import Alert, Sighting
+from alerts.actions import add_sighting, raise_alert
+from alerts.models import Alert, Observation, Sighting
 from cameras.models import Camera
+from enrollment.actions import create_subject, create_watchlist
 from enrollment.models import Subject, Watchlist
-from enrollment.services import create_subject, create_watchlist
 from recognition.images import encode_jpeg
 
 _frame_ids = itertools.count(1_000_000)
@@ -92,10 +92,10 @@ def make_sighting(alert: Alert, score: float = 0.55, with_images: bool = True) -
 
 
 def enroll(subject: Subject, *photo_names: str) -> Subject:
-    """Enroll dataset photos through enrollment.services (quality gate, template), as a curator would."""
+    """Enroll dataset photos through enrollment.actions (quality gate, template), as a curator would."""
     from bankwatch.jobs import wait_idle
+    from enrollment.actions import add_photo, enroll_photo
     from enrollment.models import ReferencePhoto
-    from enrollment.services import add_photo, enroll_photo
     from tests.conftest import photo
 
     for name in photo_names:

@@ -25,12 +25,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
+from alerts.actions import review_alert
 from alerts.models import Alert, Frame
-from alerts.review import review_alert
 from bankwatch.routing import websocket_urlpatterns
+from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code
 from cameras.models import Camera
-from cameras.services import create_camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote
 from enrollment.models import FaceTemplate, ReferencePhoto
@@ -92,7 +92,11 @@ NOTE = lambda w, user: {"text": "seen again at noon"}  # noqa: E731
 MATRIX: dict[str, Entry] = {
     "": Entry(ANY),
     "healthz": Entry(ANY),
-    "pair/": Entry(ANY),  # a device's sign-in step: trades a one-time code for its token
+    "pair/": Entry(ANY),
+    # The entrance display: only a browser paired with this camera as its display.
+    "entrance/<int:camera_id>/": Entry(
+        roles("display"), kwargs=lambda w: {"camera_id": w["camera"].pk}
+    ),  # a device's sign-in step: trades a one-time code for its token
     "login/": Entry(ANY),
     "logout/": Entry(ANY, "POST"),
     "i18n/setlang/": Entry(ANY, "POST"),
@@ -148,7 +152,10 @@ MATRIX: dict[str, Entry] = {
 ADMIN_PUBLIC = {"admin/login/", "admin/logout/"}
 ADMIN_STAFF = roles("carol")
 SESSION_ENDING = {"logout/", "admin/logout/"}
-SOCKETS = {"ws/alerts/": roles("alice", "bob", "charlie", "paula")}  # each receives only their own scope
+SOCKETS = {
+    "ws/alerts/": roles("alice", "bob", "charlie", "paula"),  # each receives only their own scope
+    "ws/entrance/<int:camera_id>/": roles("display"),  # only the display paired with this camera
+}
 
 
 def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:

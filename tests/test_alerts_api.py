@@ -5,7 +5,7 @@ from django.test import Client
 
 from alerts.models import Alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_alert, make_subject
 
 

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from django.test import Client
 
+from alerts.actions import NotAllowedError, ReviewError, review_alert
 from alerts.models import Alert, AlertEvent
-from alerts.review import NotAllowed, ReviewError, review_alert
 from audit.models import AuditEntry
 from cases.actions import add_case_note, close_case, open_case
 from cases.models import Case
@@ -54,16 +54,16 @@ def test_a_closed_case_takes_no_more_notes(cast, escalated):
 
 @pytest.mark.parametrize("who", ["alice", "charlie", "audrey", "carol"])
 def test_only_the_police_liaison_opens_cases(cast, escalated, who):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         open_case(escalated, cast[who], version=3)
     assert not Case.objects.exists()
 
 
 def test_the_police_liaison_of_another_jurisdiction_sees_nothing(cast, escalated):
-    from accounts.services import create_user
+    from accounts.actions import create_user
 
     hanoi = create_user("hung", "police", "correct-horse-battery", jurisdiction="Ha Noi")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         open_case(escalated, hanoi, version=3)
     assert _client(hanoi).get(f"/alerts/{escalated.pk}/").status_code == 404
 

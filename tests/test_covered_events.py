@@ -7,12 +7,12 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from alerts.access import alerts_visible_to, events_visible_to
+from alerts.actions import ReviewError, review_alert
 from alerts.covered import observe_covered, purge_expired_pending_coverings
 from alerts.feed import serialize_alert
 from alerts.models import Alert, AlertEvent, PendingCovering
-from alerts.review import ReviewError, review_alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_alert, make_covered_event, make_covered_observation, make_subject
 
 
@@ -33,7 +33,9 @@ def test_one_covered_frame_raises_nothing_and_a_second_frame_of_the_same_person_
     assert not Alert.objects.exists() and PendingCovering.objects.count() == 1
     assert not AuditEntry.objects.filter(action__startswith="covered.").exists()
 
-    second = make_covered_observation(door, ("mask", "sunglasses"), person=1, seen_at=first.seen_at + timedelta(seconds=1))
+    second = make_covered_observation(
+        door, ("mask", "sunglasses"), person=1, seen_at=first.seen_at + timedelta(seconds=1)
+    )
     what, event = _observe(second)
     assert what == "raised" and event is not None
     assert event.kind == Alert.Kind.COVERED
@@ -88,7 +90,9 @@ def test_a_hidden_face_needs_several_frames_and_makes_a_face_hidden_event(door, 
     start = make_covered_observation(door, ("face_hidden",), person=None)
     results = [_observe(start)[0]]
     for step in (1, 2):
-        obs = make_covered_observation(door, ("face_hidden",), person=None, seen_at=start.seen_at + timedelta(seconds=step))
+        obs = make_covered_observation(
+            door, ("face_hidden",), person=None, seen_at=start.seen_at + timedelta(seconds=step)
+        )
         results.append(_observe(obs)[0])
     assert results == ["pending", "pending", "raised"]
     event = Alert.objects.get(kind="covered")
@@ -180,7 +184,10 @@ def test_the_review_page_of_a_covered_event_shows_the_labels_the_frame_and_its_o
     response = client.post(f"/alerts/{event.pk}/review", {"action": "false_alarm", "version": event.version})
     assert response.status_code == 302
     assert Alert.objects.get(pk=event.pk).dismiss_reason == "false_alarm"
-    assert "This camera has 1 covered-face event called a false alarm." in client.get(f"/alerts/{event.pk}/").content.decode()
+    assert (
+        "This camera has 1 covered-face event called a false alarm."
+        in client.get(f"/alerts/{event.pk}/").content.decode()
+    )
 
 
 def test_a_match_made_on_a_covered_face_says_so_on_its_review_page(door, cast, client):

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.test import Client
 
-from alerts.review import review_alert
+from alerts.actions import review_alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_alert, make_subject
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
+from cameras.actions import create_camera
 from cameras.devices import (
     authenticate_device,
     cookie_name,
@@ -19,7 +20,6 @@ from cameras.devices import (
     issue_pairing_code,
 )
 from cameras.models import Camera, PairedDevice, PairingCode
-from cameras.services import create_camera
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from accounts.services import create_user
+from accounts.actions import create_user
 from audit.models import AuditEntry
-from enrollment import services
+from enrollment import actions
 from enrollment.models import FaceTemplate, ImportJob, ReferencePhoto, Subject
 from tests.conftest import PASSWORD, photo
 
@@ -25,7 +25,7 @@ def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def listed(cast) -> Subject:  # type: ignore[no-untyped-def]
-    return services.create_subject(services.create_watchlist("Robbers"), "Person One", added_by=cast["carol"])
+    return actions.create_subject(actions.create_watchlist("Robbers"), "Person One", added_by=cast["carol"])
 
 
 def pages(subject: Subject, photo_row: ReferencePhoto, job: ImportJob) -> list[str]:
@@ -91,7 +91,7 @@ def test_an_anonymous_visitor_is_sent_to_the_admin_login(client, every_page):
 
 def test_a_curator_adds_a_subject_with_photos_and_sees_status_and_crop(client, cast, dataset, inline_jobs):
     client.force_login(cast["carol"])
-    watchlist = services.create_watchlist("Wanted")
+    watchlist = actions.create_watchlist("Wanted")
     response = client.post(
         reverse("admin:enrollment_subject_add"),
         {
@@ -142,7 +142,7 @@ def test_removing_a_subject_in_the_admin_is_audited(client, cast, listed):
 
 def test_changing_the_model_offers_re_enroll_all(client, cast, listed, dataset, inline_jobs, settings):
     client.force_login(cast["carol"])
-    services.add_photo(listed, photo("img1.jpg"), "img1.jpg")
+    actions.add_photo(listed, photo("img1.jpg"), "img1.jpg")
     url = reverse("admin:enrollment_referencephoto_changelist")
     assert "Re-enroll all" not in client.get(url).content.decode()
     settings.RECOGNITION_DETECTOR = "opencv"  # another model_id; the photo's template is now of an old model
@@ -170,7 +170,7 @@ def _import_files() -> tuple[bytes, bytes]:
 
 def test_a_bulk_import_reports_progress_and_every_rejection_with_its_reason(client, cast, dataset, inline_jobs):
     client.force_login(cast["carol"])
-    watchlist = services.create_watchlist("Imported")
+    watchlist = actions.create_watchlist("Imported")
     csv_data, zip_data = _import_files()
     csv_file, zip_file = io.BytesIO(csv_data), io.BytesIO(zip_data)
     csv_file.name, zip_file.name = "subjects.csv", "photos.zip"

@@ -1,4 +1,4 @@
-"""The enrollment job's quality gate on real photos (deepface-unit), through services.enroll_photo."""
+"""The enrollment job's quality gate on real photos (deepface-unit), through actions.enroll_photo."""
 
 from dataclasses import replace
 
@@ -7,24 +7,24 @@ import numpy as np
 import pytest
 
 from audit.models import AuditEntry
-from enrollment import services
-from enrollment.gallery import current_model_id
+from enrollment import actions
 from enrollment.models import FaceTemplate, ReferencePhoto, Subject
 from enrollment.quality import check, estimate_yaw
 from recognition.engine import Face, get_engine
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
+from recognition.model_id import model_id as current_model_id
 from tests.conftest import DATASET, photo
 
 
 @pytest.fixture
 def subject(db) -> Subject:  # type: ignore[no-untyped-def]
-    return services.create_subject(services.create_watchlist("Robbers"), "Person One")
+    return actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
 
 
 def enroll_bytes(subject: Subject, data: bytes, name: str = "photo.jpg") -> ReferencePhoto:
-    photo_row = services.add_photo(subject, data, name)
+    photo_row = actions.add_photo(subject, data, name)
     assert photo_row.status == ReferencePhoto.Status.PENDING
-    return services.enroll_photo(photo_row.pk)
+    return actions.enroll_photo(photo_row.pk)
 
 
 def altered(name: str, change) -> bytes:  # type: ignore[no-untyped-def]
@@ -86,8 +86,8 @@ def test_a_photo_without_a_face_is_rejected(db, subject):
 
 
 def test_bytes_that_are_not_an_image_are_refused_before_anything_is_stored(db, subject):
-    with pytest.raises(InvalidImage):
-        services.add_photo(subject, b"%PDF-1.4 not a photo", "scan.pdf")
+    with pytest.raises(InvalidImageError):
+        actions.add_photo(subject, b"%PDF-1.4 not a photo", "scan.pdf")
     assert not ReferencePhoto.objects.exists()
 
 

@@ -8,10 +8,10 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
+from alerts.actions import review_alert
 from alerts.models import AlertEvent
-from alerts.review import review_alert
 from bankwatch.asgi import application
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_alert, make_subject
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]

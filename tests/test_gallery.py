@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from enrollment import gallery, services
+from enrollment import actions, gallery
 from enrollment.models import FaceTemplate, GalleryVersion, ReferencePhoto, Subject
-from organizations.services import get_or_create_branch
+from organizations.actions import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.model_id import model_id
 from tests.conftest import photo
 
 
@@ -26,9 +27,9 @@ def embedding(name: str) -> np.ndarray:
 
 def enroll(subject: Subject, name: str, capture) -> ReferencePhoto:  # type: ignore[no-untyped-def]
     with capture() as callbacks:
-        uploaded = services.add_photo(subject, photo(name), name)
+        uploaded = actions.add_photo(subject, photo(name), name)
     assert len(callbacks) == 1, "the enrollment job is queued once the upload commits"
-    return services.enroll_photo(uploaded.pk)
+    return actions.enroll_photo(uploaded.pk)
 
 
 @pytest.fixture
@@ -38,8 +39,8 @@ def branch(db):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def subject(dataset, branch, django_capture_on_commit_callbacks) -> Subject:  # type: ignore[no-untyped-def]
-    watchlist = services.create_watchlist("Robbers")
-    person = services.create_subject(watchlist, "Person One", legal_basis="Warrant 1/2026")
+    watchlist = actions.create_watchlist("Robbers")
+    person = actions.create_subject(watchlist, "Person One", legal_basis="Warrant 1/2026")
     assert enroll(person, "img1.jpg", django_capture_on_commit_callbacks).status == ReferencePhoto.Status.ACCEPTED
     return person
 
@@ -64,7 +65,7 @@ def test_it_answers_each_probe_of_a_batch(subject, branch):
 def test_a_removed_subject_is_not_found_by_the_very_next_search(subject, branch):
     probe = embedding("img2.jpg")[None, :]
     assert gallery.search(probe, branch_id=branch.pk)[0]
-    services.remove_subject(subject, reason="arrested")
+    actions.remove_subject(subject, reason="arrested")
     assert gallery.search(probe, branch_id=branch.pk) == [[]]
     assert Subject.objects.get(pk=subject.pk).status == Subject.Status.REMOVED
 
@@ -78,14 +79,14 @@ def test_an_expired_subject_is_not_found_by_the_very_next_search(subject, branch
     later = timezone.now() + timedelta(hours=1, seconds=1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert gallery.search(probe, branch_id=branch.pk) == [[]]
-    assert services.expire_due_subjects() == 1
+    assert actions.expire_due_subjects() == 1
     assert Subject.objects.get(pk=subject.pk).status == Subject.Status.EXPIRED
 
 
 def test_a_new_subject_is_found_by_the_very_next_search(subject, branch, django_capture_on_commit_callbacks):
     probe = embedding("img20.jpg")[None, :]
     assert gallery.search(probe, branch_id=branch.pk) == [[]]
-    other = services.create_subject(subject.watchlist, "Person Two")
+    other = actions.create_subject(subject.watchlist, "Person Two")
     enroll(other, "img21.jpg", django_capture_on_commit_callbacks)
     assert [m.subject_id for m in gallery.search(probe, branch_id=branch.pk)[0]] == [other.pk]
 
@@ -111,7 +112,7 @@ def test_a_watchlist_for_another_bank_does_not_apply_here(subject, branch):
 def test_a_counter_example_closer_than_the_subject_suppresses_the_match(subject, branch):
     probe = embedding("img2.jpg")
     assert gallery.search(probe[None, :], branch_id=branch.pk)[0]
-    services.add_counter_example(subject, probe, created_by=None, source_alert_id=None)
+    actions.add_counter_example(subject, probe, created_by=None, source_alert_id=None)
     assert gallery.search(probe[None, :], branch_id=branch.pk) == [[]]
     # Another photo of the subject is still closer to the subject than to that counter-example.
     assert gallery.search(embedding("img1.jpg")[None, :], branch_id=branch.pk)[0][0].subject_id == subject.pk
@@ -137,7 +138,7 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
         ReferencePhoto(subject=s, image="x.jpg", status="accepted") for s in subjects
     )
     FaceTemplate.objects.bulk_create(
-        FaceTemplate(photo=p, subject=s, model_id=gallery.current_model_id(), embedding=v.tobytes())
+        FaceTemplate(photo=p, subject=s, model_id=model_id(), embedding=v.tobytes())
         for p, s, v in zip(photos, subjects, vectors, strict=True)
     )
     GalleryVersion.bump()  # bulk_create sends no signals
@@ -169,10 +170,10 @@ def test_with_the_approximate_index_changes_still_show_on_the_very_next_search(
     assert gallery.wait_for_index(60) and gallery.uses_index(gallery.snapshot())
     probe = embedding("img20.jpg")[None, :]
     assert gallery.search(probe, branch_id=branch.pk) == [[]]
-    other = services.create_subject(subject.watchlist, "Person Two")
+    other = actions.create_subject(subject.watchlist, "Person Two")
     enroll(other, "img21.jpg", django_capture_on_commit_callbacks)
     assert [m.subject_id for m in gallery.search(probe, branch_id=branch.pk)[0]] == [other.pk]
-    services.remove_subject(other)
+    actions.remove_subject(other)
     assert gallery.search(probe, branch_id=branch.pk) == [[]]
     assert gallery.wait_for_index(60) and gallery.uses_index(gallery.snapshot())
     assert gallery.search(embedding("img2.jpg")[None, :], branch_id=branch.pk)[0][0].subject_id == subject.pk

@@ -2,7 +2,7 @@
 (never 2xx, never 500: the test client re-raises any server exception), write nothing to the
 database or to storage, and leave no temporary file behind.
 
-Limits are lowered for the run (MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS, the in-memory upload size) so
+Limits are lowered for the run (MAX_UPLOAD_BYTES, MAX_IMAGE_PIXELS and MAX_FRAME_PIXELS, the in-memory upload size) so
 that the oversized and spilled-to-disk cases stay small and fast. TRIED counts the inputs sent;
 the last test checks that at least 500 went through.
 """
@@ -122,7 +122,7 @@ odd_text = st.one_of(
 def sandbox(settings, tmp_path, camera_with_token) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Lowered limits, a private temp folder (uploads spill there above 1 KiB) and the camera's token."""
     settings.MAX_UPLOAD_BYTES = MAX_UPLOAD
-    settings.MAX_IMAGE_PIXELS = MAX_PIXELS
+    settings.MAX_IMAGE_PIXELS = settings.MAX_FRAME_PIXELS = MAX_PIXELS
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD + 4096
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50

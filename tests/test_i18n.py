@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from accounts.actions import create_user
 from accounts.models import User
-from accounts.services import create_user
 from tests.conftest import PASSWORD
 from tests.factories import make_alert, make_subject
 

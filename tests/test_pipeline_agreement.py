@@ -7,7 +7,7 @@ from django.db import transaction
 
 from alerts.agreement import observe, purge_expired_pending
 from alerts.models import Alert, PendingMatch, Sighting
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.factories import make_observation, make_subject
 
 

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from alerts.actions import review_alert
 from alerts.models import Alert, Frame
-from alerts.review import review_alert
 from audit.models import AuditEntry
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 from retention import scheduler
@@ -234,7 +234,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(out) == {
         "dismissed_alerts_purged",
-            "covered_events_purged",
+        "covered_events_purged",
         "frame_images_cleared",
         "stale_frames_dropped",
         "orphan_files",

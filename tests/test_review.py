@@ -4,10 +4,10 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from alerts.actions import ConflictError, NotAllowedError, ReviewError, review_alert
 from alerts.models import Alert, AlertEvent
-from alerts.review import Conflict, NotAllowed, ReviewError, review_alert
 from audit.models import AuditEntry
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from tests.conftest import PASSWORD
 from tests.factories import make_alert, make_subject
 
@@ -49,7 +49,7 @@ def test_each_transition_writes_the_row_the_audit_entry_and_the_live_event(cast,
 
 def test_the_second_of_two_reviewers_gets_a_conflict_not_a_silent_overwrite(cast, alert):
     review_alert(alert, cast["alice"], "confirm", version=1)
-    with translation.override("en"), pytest.raises(Conflict, match="changed by someone else") as caught:
+    with translation.override("en"), pytest.raises(ConflictError, match="changed by someone else") as caught:
         review_alert(alert, cast["bob"], "dismiss", reason="not_this_person", version=1)
     assert "alice" in str(caught.value)
     alert.refresh_from_db()
@@ -75,7 +75,7 @@ def test_an_alert_cannot_skip_a_step(cast, alert):
 
 @pytest.mark.parametrize("who", ["charlie", "paula", "audrey", "carol"])
 def test_only_the_banks_own_security_staff_may_review(cast, alert, who):
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         review_alert(alert, cast[who], "confirm", version=1)
     alert.refresh_from_db()
     assert alert.status == Alert.Status.NEW and alert.version == 1
@@ -84,7 +84,7 @@ def test_only_the_banks_own_security_staff_may_review(cast, alert, who):
 def test_branch_staff_cannot_review_another_branchs_alert(cast):
     camera, _ = create_camera("Saigon Bank", "District 3", "Door")
     other_branch = make_alert(camera, make_subject())
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowedError):
         review_alert(other_branch, cast["bob"], "confirm", version=1)
 
 

@@ -7,9 +7,9 @@ import numpy as np
 from django.utils import timezone
 
 from alerts import pipeline
+from alerts.actions import review_alert
 from alerts.ingest import store_pixels
 from alerts.models import Alert, Frame
-from alerts.review import review_alert
 from alerts.samples import compose, load
 from enrollment.models import CounterExample
 from tests.factories import enroll, make_alert, make_subject

@@ -50,3 +50,24 @@ def test_django_refuses_to_start_with_a_bad_setting():
     )
     assert result.returncode != 0
     assert "BANKWATCH_JOB_THREADS='zero'" in result.stderr
+
+
+def test_behind_pgbouncer_django_opens_no_server_side_cursors():
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import django, json, os; os.environ['DJANGO_SETTINGS_MODULE']='bankwatch.settings'; django.setup(); "
+        "from django.conf import settings; print(json.dumps(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS']))"
+    )
+    found = {}
+    for pooler in ("none", "pgbouncer"):
+        env = {
+            **__import__("os").environ,
+            "DATABASE_URL": "postgres://bankwatch@127.0.0.1:6432/bankwatch",
+            "BANKWATCH_DATABASE_POOLER": pooler,
+        }
+        result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        found[pooler] = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"none": False, "pgbouncer": True}

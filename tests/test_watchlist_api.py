@@ -7,11 +7,12 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
-from enrollment import gallery, services
+from enrollment import actions, gallery
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from organizations.services import get_or_create_branch
+from organizations.actions import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.model_id import model_id
 from tests.conftest import photo
 
 
@@ -24,7 +25,7 @@ def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def listed(cast) -> Subject:  # type: ignore[no-untyped-def]
-    return services.create_subject(services.create_watchlist("Robbers"), "Person One")
+    return actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
 
 
 def api(user=None) -> APIClient:  # type: ignore[no-untyped-def]
@@ -101,7 +102,7 @@ def test_an_uploaded_photo_is_enrolled_and_then_matches(cast, listed, dataset, i
     assert response.status_code == 202, response.json()
     photo_id = response.json()["id"]
     body = client.get(f"/api/v1/photos/{photo_id}/").json()
-    assert body["status"] == "accepted" and body["templates"] == [gallery.current_model_id()]
+    assert body["status"] == "accepted" and body["templates"] == [model_id()]
     assert client.get(body["crop_url"]).status_code == 200
     branch = get_or_create_branch("Saigon Bank", "District 1")
     probe = get_engine().analyze(decode_image(photo("img2.jpg"), max_side=1280, formats=PHOTO_FORMATS))[0].embedding
@@ -130,8 +131,8 @@ def test_an_upload_that_is_not_an_image_is_refused(cast, listed):
 
 
 def test_subjects_can_be_filtered_by_status_and_name(cast, listed):
-    other = services.create_subject(listed.watchlist, "Someone Else", aliases="Ghost")
-    services.remove_subject(other)
+    other = actions.create_subject(listed.watchlist, "Someone Else", aliases="Ghost")
+    actions.remove_subject(other)
     client = api(cast["carol"])
     assert [s["id"] for s in client.get("/api/v1/subjects/?status=active").json()["results"]] == [listed.pk]
     assert [s["id"] for s in client.get("/api/v1/subjects/?q=ghost").json()["results"]] == [other.pk]

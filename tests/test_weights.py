@@ -47,5 +47,5 @@ def test_the_cleaned_sface_graph_keeps_only_the_image_input(empty_models_dir):
 
 
 def test_with_a_weight_missing_recognition_says_how_to_provision(empty_models_dir):
-    with pytest.raises(weights.WeightsMissing, match="provision_models"):
+    with pytest.raises(weights.WeightsMissingError, match="provision_models"):
         Engine("SFace", "yunet", 0.6, 640)

@@ -36,10 +36,10 @@ SEED = """
 import json
 from pathlib import Path
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from accounts.services import create_user
+from accounts.actions import create_user
 from bankwatch import jobs
-from cameras.services import create_camera
-from enrollment.services import add_photo, create_subject, create_watchlist
+from cameras.actions import create_camera
+from enrollment.actions import add_photo, create_subject, create_watchlist
 from enrollment.models import ReferencePhoto
 
 users = [

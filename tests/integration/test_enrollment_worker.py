@@ -6,9 +6,9 @@ template is found by this (other) process's gallery on its very next search.
 
 import pytest
 
-from enrollment import gallery, services
+from enrollment import actions, gallery
 from enrollment.models import ReferencePhoto
-from organizations.services import get_or_create_branch
+from organizations.actions import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
 from tests.conftest import photo
@@ -19,12 +19,12 @@ pytestmark = pytest.mark.integration
 
 def test_a_worker_enrolls_uploaded_photos_and_every_process_sees_the_result(celery_worker, dataset):
     branch = get_or_create_branch("Saigon Bank", "District 1")
-    subject = services.create_subject(services.create_watchlist("Robbers"), "Person One")
+    subject = actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
     probe = get_engine().analyze(decode_image(photo("img2.jpg"), max_side=1280, formats=PHOTO_FORMATS))[0].embedding
     assert gallery.search(probe[None, :], branch_id=branch.pk) == [[]]
 
-    good = services.add_photo(subject, photo("img1.jpg"), "img1.jpg")  # outside a transaction: queued at once
-    group = services.add_photo(subject, photo("couple.jpg"), "couple.jpg")
+    good = actions.add_photo(subject, photo("img1.jpg"), "img1.jpg")  # outside a transaction: queued at once
+    group = actions.add_photo(subject, photo("couple.jpg"), "couple.jpg")
 
     def decided() -> bool:
         return not ReferencePhoto.objects.filter(pk__in=[good.pk, group.pk], status="pending").exists()
@@ -36,5 +36,5 @@ def test_a_worker_enrolls_uploaded_photos_and_every_process_sees_the_result(cele
     assert group.status == "rejected" and group.rejection_reason.startswith("Several faces")
     assert [m.subject_id for m in gallery.search(probe[None, :], branch_id=branch.pk)[0]] == [subject.pk]
 
-    services.remove_subject(subject)
+    actions.remove_subject(subject)
     assert gallery.search(probe[None, :], branch_id=branch.pk) == [[]]

@@ -41,7 +41,7 @@ from alerts.samples import compose, load
 from bankwatch import jobs
 from bankwatch.asgi import application
 from bankwatch.celery import app as celery_app
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from retention.jobs import run_all as run_retention
 from tests.conftest import DATASET
 from tests.factories import enroll, make_alert, make_subject

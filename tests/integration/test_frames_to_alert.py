@@ -9,13 +9,13 @@ from django.core.files.base import ContentFile
 from django.db import connections
 from django.test import Client
 
-from accounts.services import create_user
+from accounts.actions import create_user
 from alerts.models import Alert, Frame
 from alerts.samples import compose, load
 from bankwatch.asgi import application
-from cameras.services import create_camera
+from cameras.actions import create_camera
+from enrollment.actions import add_photo, create_subject, create_watchlist
 from enrollment.models import ReferencePhoto
-from enrollment.services import add_photo, create_subject, create_watchlist
 from recognition.images import encode_jpeg
 from tests.conftest import DATASET, PASSWORD
 from tests.integration.conftest import wait_for

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.actions import create_user
 from accounts.models import Role
-from accounts.services import create_user
 
 
 class Command(BaseCommand):

@@ -40,8 +40,8 @@ from alerts import pipeline
 from alerts.models import Frame
 from alerts.samples import compose, load
 from bankwatch import events, jobs
+from cameras.actions import create_camera
 from cameras.models import Camera
-from cameras.services import create_camera
 from recognition.engine import get_engine
 from recognition.images import decode_image, encode_jpeg
 
@@ -176,7 +176,7 @@ class Command(BaseCommand):
         )
 
     def _enroll(self, dataset: Path) -> None:
-        from enrollment.services import add_photo, create_subject, create_watchlist, enroll_photo
+        from enrollment.actions import add_photo, create_subject, create_watchlist, enroll_photo
 
         subject = create_subject(create_watchlist("Bench watchlist"), "Bench Subject")
         photo = add_photo(subject, (dataset / LISTED_ENROLL).read_bytes(), LISTED_ENROLL)

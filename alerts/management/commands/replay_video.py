@@ -20,7 +20,7 @@ class Command(BaseCommand):
     help = (
         "Feed a video file through the frame pipeline as if CAMERA had sent it, wait until every frame "
         "is processed, print a JSON line per alert and, last, a summary (with the covered-face events the "
-        "video raised under \"covered\"). Capture times run from now."
+        'video raised under "covered"). Capture times run from now.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from audit.log import record
+from cameras.actions import rotate_token
 from cameras.models import Camera
-from cameras.services import rotate_token
 
 
 class Command(BaseCommand):

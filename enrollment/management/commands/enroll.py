@@ -11,9 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from bankwatch import jobs
-from enrollment import services
+from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
-from recognition.images import InvalidImage
+from recognition.images import InvalidImageError
 
 
 class Command(BaseCommand):
@@ -41,10 +41,10 @@ class Command(BaseCommand):
         for name in options["photos"]:
             path = Path(name)
             try:
-                photo = services.add_photo(subject, path.read_bytes(), path.name)
+                photo = actions.add_photo(subject, path.read_bytes(), path.name)
             except OSError as exc:
                 rejected.append({"photo": name, "reason": f"Cannot read the file: {exc.strerror or exc}."})
-            except InvalidImage as exc:
+            except InvalidImageError as exc:
                 rejected.append({"photo": name, "reason": f"Not a usable image: {exc}."})
             else:
                 uploaded[photo.pk] = name
@@ -72,13 +72,13 @@ class Command(BaseCommand):
             expires = timezone.make_aware(day.replace(hour=23, minute=59, second=59))
         watchlist = Watchlist.objects.filter(name=options["watchlist"]).first()
         if watchlist is None:
-            watchlist = services.create_watchlist(options["watchlist"])
+            watchlist = actions.create_watchlist(options["watchlist"])
         subject = (
             Subject.objects.filter(watchlist=watchlist, full_name=options["name"]).exclude(status="removed").first()
         )
         if subject is not None:
             return subject
-        return services.create_subject(
+        return actions.create_subject(
             watchlist,
             options["name"],
             legal_basis=options["legal_basis"],

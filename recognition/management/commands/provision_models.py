@@ -11,7 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         try:
             report = weights.provision()
-        except weights.WeightsMissing as exc:
+        except weights.WeightsMissingError as exc:
             raise CommandError(str(exc)) from exc
         for row in report:
             self.stdout.write(f"{row['status']:>9}  {row['file']}  sha256={row['sha256'][:16]}…")

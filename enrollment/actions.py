@@ -24,10 +24,10 @@ from accounts.models import User
 from audit.log import record
 from bankwatch import jobs
 from enrollment import quality
-from enrollment.gallery import current_model_id
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
 from recognition.decision import PHOTO_MAX_SIDE
-from recognition.images import PHOTO_FORMATS, InvalidImage, decode_image, encode_jpeg
+from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
+from recognition.model_id import model_id
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def add_photo(
     request: HttpRequest | None = None,
     import_job: ImportJob | None = None,
 ) -> ReferencePhoto:
-    """Store a reference photo as pending and queue its enrollment. Raises InvalidImage for non-images."""
+    """Store a reference photo as pending and queue its enrollment. Raises InvalidImageError for non-images."""
     decode_image(data, max_side=256, formats=PHOTO_FORMATS)  # refuse non-images before storing anything
     suffix = (
         PurePath(filename).suffix.lower()
@@ -185,7 +185,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
         with photo.image.open("rb") as handle:
             data = handle.read()
         image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
-    except InvalidImage as exc:
+    except InvalidImageError as exc:
         verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
     except OSError:
         verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
@@ -272,9 +272,7 @@ def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id
 
 def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":
     """Accepted photos without a template of the current model (after the model setting changed)."""
-    return ReferencePhoto.objects.filter(status=ReferencePhoto.Status.ACCEPTED).exclude(
-        templates__model_id=current_model_id()
-    )
+    return ReferencePhoto.objects.filter(status=ReferencePhoto.Status.ACCEPTED).exclude(templates__model_id=model_id())
 
 
 @transaction.atomic
@@ -283,7 +281,7 @@ def reenroll_all(*, actor: User | None = None, request: HttpRequest | None = Non
     photos = list(photos_needing_reenrollment())
     for photo in photos:
         queue_enrollment(photo)
-    record("gallery.reenroll", None, actor=actor, request=request, model_id=current_model_id(), photos=len(photos))
+    record("gallery.reenroll", None, actor=actor, request=request, model_id=model_id(), photos=len(photos))
     return len(photos)
 
 
@@ -302,7 +300,7 @@ def add_counter_example(
         vector = vector / norm
     counter = CounterExample.objects.create(
         subject=subject,
-        model_id=current_model_id(),
+        model_id=model_id(),
         embedding=vector.astype(np.float32).tobytes(),
         created_by=created_by,
         source_alert_id=source_alert_id,

@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Role, User
+from organizations.actions import get_or_create_branch
 from organizations.models import Bank
-from organizations.services import get_or_create_branch
 
 
 @transaction.atomic

@@ -1,0 +1,280 @@
+"""The REST API of the alerts app: the frame upload cameras push to, and alerts (list, detail, review).
+
+`POST /api/v1/frames` authenticates the camera (token, and the request signature when there
+is one), then hands the bytes to alerts.ingest.store_frame. Every read of alerts goes through
+alerts_visible_to and is audited; the review calls the same review_alert as the page, so a
+stale `version` answers 409 with a clear message. URLs: alerts/api_urls.py.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from alerts.access import alerts_visible_to, filter_alerts
+from alerts.actions import ALL_ACTIONS, ReviewError, review_alert
+from alerts.feed import serialize_alert
+from alerts.ingest import QueueUnavailableError, store_frame
+from alerts.models import Alert
+from audit.log import record
+from bankwatch.api import ErrorSerializer
+from cameras import signing
+from cameras.models import Camera
+from recognition.images import InvalidImageError
+
+# --- Frames from cameras ---------------------------------------------------
+
+# Room for the multipart envelope and the captured_at field around the image itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@dataclass(frozen=True)
+class CameraCredentials:
+    camera: Camera
+    token: str
+
+
+class CameraTokenAuthentication(BaseAuthentication):
+    """`Authorization: Camera <token>`; the token is compared by its hash (Camera.authenticate)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, CameraCredentials] | None:
+        scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "camera":
+            return None
+        camera = Camera.authenticate(token.strip())
+        if camera is None:
+            raise AuthenticationFailed("unknown or disabled camera token")
+        return AnonymousUser(), CameraCredentials(camera, token.strip())
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Camera realm="bankwatch"'
+
+
+class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    """How the OpenAPI schema describes camera authentication."""
+
+    target_class = "alerts.api.CameraTokenAuthentication"
+    name = "cameraToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Camera <token>"}
+
+
+class IsCamera(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, CameraCredentials)
+
+
+class PayloadTooLargeError(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "request body too large"
+
+
+class FrameUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG or PNG")
+    captured_at = serializers.DateTimeField(required=False, help_text="ISO 8601; default: when received")
+
+    def validate_captured_at(self, value: datetime) -> datetime:
+        if value > timezone.now() + timedelta(seconds=settings.SIGNATURE_MAX_SKEW_SECONDS):
+            raise serializers.ValidationError("captured_at lies in the future")
+        return value
+
+
+def _check_signature(request: Request, credentials: CameraCredentials) -> None:
+    meta = request.META
+    if not signing.is_signed(meta) and not settings.REQUIRE_SIGNED_FRAMES:
+        return
+    django_request = request._request
+    try:
+        signing.verify(
+            credentials.camera.pk, credentials.token, request.method or "", request.path, meta, django_request.body
+        )
+    except signing.SignatureError as exc:
+        raise PermissionDenied(str(exc)) from None
+
+
+class FrameUploadView(APIView):
+    authentication_classes = [CameraTokenAuthentication]
+    permission_classes = [IsCamera]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request=FrameUploadSerializer,
+        responses={
+            202: inline_serializer("FrameAccepted", {"frame_id": serializers.IntegerField()}),
+            400: OpenApiResponse(description="missing or unreadable image or field"),
+            401: OpenApiResponse(description="missing or wrong camera token"),
+            403: OpenApiResponse(description="bad, stale or replayed request signature"),
+            413: OpenApiResponse(description="too many bytes or pixels"),
+            415: OpenApiResponse(description="not JPEG or PNG"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        """Push one camera frame for recognition. Answers once it is stored and queued."""
+        credentials: CameraCredentials = request.auth  # type: ignore[assignment]
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
+            raise PayloadTooLargeError(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
+        _check_signature(request, credentials)
+        upload = FrameUploadSerializer(data=request.data)
+        if not upload.is_valid():
+            return Response({"error": "invalid upload", "fields": upload.errors}, status=400)
+        image = upload.validated_data["image"]
+        if image.size > settings.MAX_UPLOAD_BYTES:
+            raise PayloadTooLargeError(f"image is {image.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES}")
+        try:
+            frame = store_frame(credentials.camera, image.read(), upload.validated_data.get("captured_at"))
+        except InvalidImageError as exc:
+            return Response({"error": str(exc)}, status=exc.status)
+        except QueueUnavailableError as exc:
+            return Response({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
+        return Response({"frame_id": frame.pk}, status=202)
+
+
+# --- Alerts -----------------------------------------------------------------
+
+
+class RefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class WatchlistRefSerializer(RefSerializer):
+    colour = serializers.CharField()
+    sound = serializers.CharField()
+    requires_acknowledgement = serializers.BooleanField()
+
+
+class CameraRefSerializer(RefSerializer):
+    false_alarms = serializers.IntegerField(
+        required=False, help_text="covered-face events only: the camera's events a reviewer called a false alarm"
+    )
+
+
+class CoveringSerializer(serializers.Serializer):
+    labels = serializers.ListField(
+        child=serializers.CharField(), help_text="mask, helmet, sunglasses, hood; face_hidden: no face visible"
+    )
+    scores = serializers.DictField(child=serializers.FloatField(), help_text="each label's confidence, 0..1")
+
+
+class ImagesSerializer(serializers.Serializer):
+    probe = serializers.CharField(allow_null=True)
+    frame = serializers.CharField(allow_null=True)
+
+
+class AlertSerializer(serializers.Serializer):
+    """How an alert looks in the API, on the socket and in evidence: alerts.feed.serialize_alert."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(
+        choices=Alert.Kind.choices, help_text="covered: a covered face at the door, naming no one"
+    )
+    status = serializers.ChoiceField(choices=Alert.Status.choices)
+    dismiss_reason = serializers.CharField(allow_blank=True)
+    response = serializers.CharField(allow_blank=True, help_text="covered: asked_to_uncover or security_called")
+    subject = RefSerializer(allow_null=True, help_text="null for a covered-face event")
+    watchlist = WatchlistRefSerializer(allow_null=True, help_text="null for a covered-face event")
+    covering = CoveringSerializer(
+        allow_null=True, help_text="what covered the face: a covered-face event, or a match made on a covered face"
+    )
+    camera = CameraRefSerializer()
+    branch = RefSerializer()
+    bank = RefSerializer()
+    score = serializers.FloatField(allow_null=True, help_text="null for a covered-face event")
+    threshold = serializers.FloatField(allow_null=True, help_text="null for a covered-face event")
+    sightings = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="send it back with a review; a stale one answers 409")
+    images = ImagesSerializer()
+    url = serializers.CharField()
+
+    def to_representation(self, instance: Alert) -> dict[str, Any]:
+        return serialize_alert(instance)
+
+
+class ReviewSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ALL_ACTIONS)
+    reason = serializers.ChoiceField(choices=Alert.DismissReason.choices, required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    version = serializers.IntegerField(min_value=1)
+
+
+FILTERS = [
+    OpenApiParameter("status", str, many=True, description="one or more statuses (repeat or comma-separate)"),
+    OpenApiParameter("branch", int),
+    OpenApiParameter("watchlist", int),
+    OpenApiParameter("bank", int),
+    OpenApiParameter("subject", int),
+]
+
+
+class AlertList(GenericAPIView):
+    serializer_class = AlertSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        params = self.request.query_params
+        statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
+        return filter_alerts(alerts_visible_to(self.request.user), statuses, params)  # type: ignore[arg-type]
+
+    @extend_schema(operation_id="v1_alerts_list", parameters=FILTERS, responses=AlertSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        record("alerts.listed", None, request=request._request, ids=[a.pk for a in page], via="api")
+        return self.get_paginated_response(AlertSerializer(page, many=True).data)
+
+
+class AlertDetail(GenericAPIView):
+    serializer_class = AlertSerializer
+
+    @extend_schema(responses={200: AlertSerializer, 404: ErrorSerializer})
+    def get(self, request: Request, alert_id: int) -> Response:
+        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
+        record("alert.viewed", alert, request=request._request, via="api")
+        return Response(AlertSerializer(alert).data)
+
+
+class AlertReview(GenericAPIView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        request=ReviewSerializer,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 409: ErrorSerializer},
+        description="Move an alert: start_review, confirm, dismiss (reason required) or escalate; a covered-face "
+        "event: start_review, asked_to_uncover, security_called, false_alarm or escalate. "
+        "`version` is the one you read; if someone changed the alert since, the answer is 409.",
+    )
+    def post(self, request: Request, alert_id: int) -> Response:
+        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
+        body = ReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            alert = review_alert(
+                alert,
+                request.user,  # type: ignore[arg-type]
+                data["action"],
+                reason=data.get("reason", ""),
+                note=data.get("note", ""),
+                version=data["version"],
+                request=request._request,
+            )
+        except ReviewError as exc:
+            return Response({"error": str(exc)}, status=exc.status)
+        return Response(AlertSerializer(alert).data)

@@ -1,0 +1,253 @@
+"""The stream supervisor (run_cameras) against real streams: Debian's ffmpeg behind an RTSP server, and an
+HTTP snapshot URL behind digest authentication (tests/streams.py). Recognition is real where an alert
+is claimed; elsewhere the recognition job is not queued, so that only reading is under test."""
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from alerts import ingest
+from alerts.models import Alert, Frame
+from alerts.samples import load
+from cameras import health
+from cameras import supervisor as supervision
+from cameras.actions import bump_config, create_camera
+from cameras.models import Camera, StreamLease
+from cameras.sources import Sample, SourceError
+from cameras.supervisor import CameraReader, Supervisor
+from tests.factories import enroll, make_subject
+from tests.streams import RtspCamera, SnapshotCamera, make_clip
+
+PASSWORD = "Hik-Pa55-9sQz"
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def events(monkeypatch) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(health, "publish", lambda groups, event: sent.append(event["camera"]))
+    return sent
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """Frames stored and handed to the job queue, where they wait (recognition is not under test here)."""
+    frame_ids: list[int] = []
+    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id: frame_ids.append(frame_id))
+    return frame_ids
+
+
+@pytest.fixture
+def recognised(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    """The cameras of frames stored and queued, each gone at once as a frame that matched no one."""
+    camera_ids: list[int] = []
+
+    def done(name: str, frame_id: int) -> None:
+        frame = Frame.objects.get(pk=frame_id)
+        camera_ids.append(frame.camera_id)
+        frame.delete()
+
+    monkeypatch.setattr(ingest, "enqueue", done)
+    return camera_ids
+
+
+def run_in_background(supervisor: Supervisor) -> threading.Thread:
+    thread = threading.Thread(target=supervisor.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_for(predicate, timeout: float = 30.0) -> Any:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return None
+
+
+def lobby(dataset: Path) -> np.ndarray:
+    return cv2.resize(load(dataset / "img1.jpg"), (320, 240))
+
+
+def test_a_digest_protected_snapshot_camera_is_read_at_its_rate_and_judged_online(dataset, recognised, events, caplog):
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera(
+        "Saigon Bank",
+        "District 1",
+        "Door",
+        stream_url=f"http://viewer:{PASSWORD}@127.0.0.1:{snapshots.port}/snapshot.jpg",
+    )
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: len(recognised) >= 10, timeout=30)
+        started, count = time.monotonic(), len(recognised)
+        time.sleep(3)
+        rate = (len(recognised) - count) / (time.monotonic() - started)
+        assert 3 <= rate <= 6.5  # 5 frames/s by default
+        assert set(recognised) == {camera.pk}
+        assert wait_for(lambda: Camera.objects.get(pk=camera.pk).health == "online")
+        assert events[0]["status"] == "online" and snapshots.unauthorised >= 1  # digest: challenged, then answered
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()
+    assert not StreamLease.objects.exists()  # given back on the way out
+    assert PASSWORD not in caplog.text
+
+
+def test_a_wrong_password_is_an_error_in_words_without_the_password(dataset, queued, caplog):
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera(
+        "Saigon Bank",
+        "District 1",
+        "Door",
+        stream_url=f"http://viewer:wrong-{PASSWORD}@127.0.0.1:{snapshots.port}/snapshot.jpg",
+    )
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: Camera.objects.get(pk=camera.pk).last_error)
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()
+    error = Camera.objects.get(pk=camera.pk).last_error
+    assert "401" in error and "password" in error and PASSWORD not in error
+    assert not queued and PASSWORD not in caplog.text
+
+
+def test_frames_are_skipped_not_queued_while_recognition_is_behind_and_still_count_as_alive(
+    dataset, queued, events, settings
+):
+    settings.STREAM_MAX_BACKLOG = 2
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera("B", "BR", "Door", stream_url=snapshots.url, username="viewer", password=PASSWORD)
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: supervisor.summary().get(str(camera.pk), {}).get("skipped", 0) >= 10)
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()
+    assert len(queued) == Frame.objects.filter(camera=camera).count() <= 3  # the queued frames never ran
+    assert Camera.objects.get(pk=camera.pk).health == "online"
+
+
+def test_a_reader_reconnects_with_growing_back_off(monkeypatch, db):  # type: ignore[no-untyped-def]
+    camera, _ = create_camera("B", "BR", "Door", stream_url="rtsp://camera.invalid/stream")
+    attempts: list[int] = []
+
+    def flaky(config, stop, counters, **options) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+        attempts.append(1)
+        if len(attempts) <= 2:
+            raise SourceError("cannot open the stream: connection refused")
+        yield Sample(bgr=np.full((90, 160, 3), 128, dtype=np.uint8))
+        stop.set()
+
+    monkeypatch.setattr(supervision, "samples", flaky)
+    stored: list[int] = []
+    monkeypatch.setattr(CameraReader, "take", lambda self, sample: stored.append(sample.bgr.shape[1]))
+    reader = CameraReader(camera, lease_seconds=600, max_backlog=8)
+    waits: list[float] = []
+
+    def wait(seconds: float) -> bool:
+        waits.append(seconds)
+        return reader.stop_event.is_set()
+
+    monkeypatch.setattr(reader.stop_event, "wait", wait)
+    reader.run()
+    assert waits[:2] == [1.0, 2.0] and stored == [160] and reader.stats.reconnects == 2
+    assert Camera.objects.get(pk=camera.pk).last_error == "cannot open the stream: connection refused"
+
+
+def test_configuration_changes_take_effect_without_a_restart(dataset, recognised, settings):
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera("B", "BR", "Door", stream_url=snapshots.url, username="viewer", password=PASSWORD)
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: camera.pk in supervisor.readers)
+        first = supervisor.readers[camera.pk]
+        Camera.objects.filter(pk=camera.pk).update(fps=2.0)
+        bump_config(camera.pk)
+        assert wait_for(lambda: supervisor.readers.get(camera.pk) not in (None, first), timeout=10)
+        assert supervisor.readers[camera.pk].config.fps == 2.0
+        Camera.objects.filter(pk=camera.pk).update(is_active=False)
+        assert wait_for(lambda: camera.pk not in supervisor.readers, timeout=10)
+        assert not StreamLease.objects.filter(camera=camera).exists()
+        added, _ = create_camera("B", "BR", "Counter", stream_url=snapshots.url, username="viewer", password=PASSWORD)
+        assert wait_for(lambda: added.pk in supervisor.readers, timeout=10)
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()
+
+
+def test_two_supervisors_share_the_cameras_and_one_takes_over_when_the_other_dies(dataset, recognised, settings):
+    settings.STREAM_LEASE_SECONDS = 4
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    cameras = [
+        create_camera("B", "BR", f"Cam {i}", stream_url=snapshots.url, username="viewer", password=PASSWORD)[0]
+        for i in range(4)
+    ]
+    first, second = Supervisor(name="first"), Supervisor(name="second")
+    try:
+        for _ in range(4):
+            first.tick()
+            second.tick()
+        assert set(first.readers) | set(second.readers) == {c.pk for c in cameras}
+        assert not set(first.readers) & set(second.readers) and len(first.readers) == len(second.readers) == 2
+        orphans = set(first.readers)
+        for reader in first.readers.values():  # the first dies: its readers stop, its leases stay until they expire
+            reader.stop()
+        first.readers.clear()
+        second.tick()
+        assert set(second.readers).isdisjoint(orphans)  # not while the dead one's leases hold
+        deadline = time.monotonic() + settings.STREAM_LEASE_SECONDS + 3
+        while not orphans <= set(second.readers) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            second.tick()
+        assert orphans <= set(second.readers)
+    finally:
+        first.shutdown()
+        second.shutdown()
+        snapshots.close()
+
+
+@pytest.mark.timeout(180)
+def test_an_rtsp_camera_raises_its_alert_goes_offline_when_the_stream_stops_and_back_online(
+    dataset, tmp_path, events, caplog
+):
+    subject = enroll(make_subject("Tran Van Robber"), "img1.jpg")
+    clip = make_clip(tmp_path / "door.mp4", [dataset / "img2.jpg"], seconds_each=4)
+    rtsp = RtspCamera(clip, "admin", PASSWORD, tmp_path)
+    rtsp.start()
+    camera, _ = create_camera(
+        "Saigon Bank", "District 1", "Door", stream_url=rtsp.url.replace("rtsp://", f"rtsp://admin:{PASSWORD}@")
+    )
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: Alert.objects.filter(camera=camera, subject=subject).exists(), timeout=60)
+        assert wait_for(lambda: Camera.objects.get(pk=camera.pk).health == "online")
+        rtsp.stop()
+        stopped = time.monotonic()
+        assert wait_for(lambda: any(e["status"] == "offline" for e in events), timeout=25)
+        assert time.monotonic() - stopped <= 20
+        rtsp.start()
+        assert wait_for(lambda: events[-1]["status"] == "online", timeout=60)
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=30)
+        rtsp.stop()
+    assert PASSWORD not in caplog.text and PASSWORD not in Camera.objects.get(pk=camera.pk).last_error
