@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import frames, identification, latency, search
+from benchmarks import frames, identification, latency, pipeline, search
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "frame_rates": frames.frame_rates,
@@ -13,4 +13,5 @@ PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "identify_face_recognition": identification.face_recognition_library,
     "gallery_search": search.gallery_search,
     "production_latency": latency.production_latency,
+    "pipeline": pipeline.run,
 }

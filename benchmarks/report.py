@@ -401,3 +401,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
+
+
+HISTORY_FILE = Path(__file__).resolve().parent / "history.md"
+
+
+def write(results: dict[str, Any], docs: Path) -> None:
+    """docs/benchmarks.md (with benchmarks/history.md appended) and docs/benchmarks.png."""
+    docs.mkdir(parents=True, exist_ok=True)
+    history = HISTORY_FILE.read_text() if HISTORY_FILE.exists() else ""
+    (docs / "benchmarks.md").write_text(markdown(results, history))
+    plot(results, docs / "benchmarks.png")

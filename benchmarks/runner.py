@@ -1,10 +1,7 @@
 """Runs every benchmark in pinned child processes and gathers one JSON-ready dict."""
 
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cpu
+from enrollment.gallery import HNSW
 
-INDEX_OPTIONS = {"dtype": "f32", "connectivity": 16, "expansion_add": 128}  # enrollment.gallery's index
-EXPANSION_SEARCH = 64
 SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet")
 # The production-mode latency runs against these (a database named bw_bench is created and dropped).
 PRODUCTION_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bw_bench")
@@ -102,8 +98,8 @@ def search(run: Run) -> Any:
         "sizes": [1000, 10000] if run.quick else [1000, 100_000, 1_000_000],
         "query_count": 50 if run.quick else 300,
         "cache": str(run.cache),
-        "index_options": INDEX_OPTIONS,
-        "expansion_search": EXPANSION_SEARCH,
+        "index_options": {k: v for k, v in HNSW.items() if k != "expansion_search"},
+        "expansion_search": HNSW["expansion_search"],
         "hnsw_max": 10_000 if run.quick else 100_000,
         "sketch_candidates": 256,
     }
@@ -111,22 +107,13 @@ def search(run: Run) -> Any:
 
 
 def pipeline(run: Run) -> Any:
-    """alerts' bench_pipeline on one core: the whole recognition job and POST-to-alert-event latency."""
-    command = [sys.executable, "manage.py", "bench_pipeline", "--cores", "1", "--dataset", run.dataset]
-    command += ["--frames", "5", "--pairs", "3"] if run.quick else ["--frames", "30", "--pairs", "30"]
-    first = run.first
-    done = subprocess.run(
-        command,
-        env={**os.environ, **cpu.ONE_THREAD},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        preexec_fn=lambda: os.sched_setaffinity(0, {first}),  # noqa: PLW1509 - no threads in the parent yet
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench_pipeline failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """benchmarks/pipeline.py on one core: the whole recognition job and POST-to-alert-event latency."""
+    args = {
+        "dataset": run.dataset,
+        "cores": 1,
+        **({"frames": 5, "pairs": 3} if run.quick else {"frames": 30, "pairs": 30}),
+    }
+    return cpu.run("pipeline", args, run.first, timeout=1800)
 
 
 def production(run: Run) -> Any:

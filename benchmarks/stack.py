@@ -9,7 +9,6 @@ integration test drive it over HTTP as cameras do (`push_frame`).
 import http.client
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.harness import celery_worker_command, stop_process
 from benchmarks.pgbouncer import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,16 +72,6 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def _affinity(cores: set[int] | None) -> Any:
     if cores is None:
         return None
@@ -117,8 +107,9 @@ def production_stack(
         stack = Stack(url=f"http://127.0.0.1:{port}", port=port, web=web, logs=logs)
         for number in range(worker_processes):
             worker = subprocess.Popen(
-                [python, "-m", "celery", "-A", "bankwatch", "worker", f"--concurrency={concurrency}"]
-                + [f"--hostname=bench{number}@%h", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+                celery_worker_command(
+                    pool="prefork", concurrency=concurrency, hostname=f"bench{number}@%h", loglevel="WARNING"
+                ),
                 cwd=ROOT,
                 env=full_env,
                 stdout=(logs / f"worker{number}.log").open("ab"),
@@ -135,4 +126,4 @@ def production_stack(
         yield stack
     finally:
         for process in reversed(started):
-            _stop(process)
+            stop_process(process, timeout=20)

@@ -1,6 +1,6 @@
 """A throw-away BankWatch with the benchmark's watchlist enrolled through the real actions.
 
-Uses alerts' bench_pipeline scratch environment (a temporary database and media folder,
+Runs in benchmarks.harness.scratch_environment (a temporary database and media folder,
 embedded-mode jobs), so nothing of the real data is touched. Enrolling the watchlist is
 itself measured: seconds from upload (`add_photo`) to a stored template, per photo.
 """
@@ -14,6 +14,7 @@ from typing import Any
 
 from benchmarks import cpu
 from benchmarks.dataset import identification_set, identities, photo_number
+from benchmarks.harness import scratch_environment
 
 
 @dataclass
@@ -28,7 +29,6 @@ class World:
 def watchlist_world(dataset: Path, all_photos: bool = False) -> Iterator[World]:
     """The benchmark's watchlist: one subject per listed person, their first photo (or all of
     their labelled photos with all_photos) enrolled."""
-    from alerts.management.commands.bench_pipeline import scratch_environment
     from bankwatch import jobs
     from cameras.actions import create_camera
     from enrollment.actions import add_photo, create_subject, create_watchlist

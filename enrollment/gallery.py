@@ -33,6 +33,10 @@ from recognition.sketch import SketchIndex
 
 logger = logging.getLogger(__name__)
 
+# The HNSW index's parameters (usearch): the gallery builds its index with them and the
+# benchmarks (benchmarks/search.py, benchmarks/libraries.py) measure them.
+HNSW: dict[str, Any] = {"dtype": "f32", "connectivity": 16, "expansion_add": 128, "expansion_search": 64}
+
 
 @dataclass(frozen=True)
 class Match:
@@ -227,10 +231,7 @@ class _ApproximateIndex:
                 self._index = Index(
                     ndim=target.matrix.shape[1] or 128,
                     metric="ip",  # inner product of L2-normalised rows: cosine similarity
-                    dtype="f32",
-                    connectivity=16,
-                    expansion_add=128,
-                    expansion_search=64,
+                    **HNSW,
                 )
                 self._model_id, self._keys = target.model_id, {}
             index, have = self._index, dict(self._keys)

@@ -1,21 +1,19 @@
 """Integration tests: the real PostgreSQL and Redis of this machine and a real Celery worker.
 
 `make test-integration` runs them with DATABASE_URL and REDIS_URL set. Where a service is
-absent every test here is skipped, and the reason names the service.
+absent every test here is skipped, and the reason names the service. Worker processes and
+waiting come from benchmarks/harness.py, which the benchmarks use too.
 """
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+
+from benchmarks.harness import CeleryWorker
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -50,68 +48,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-def worker_env() -> dict[str, str]:
-    db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "BANKWATCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-
-
-class WorkerProcess:
-    def __init__(self, log: Path) -> None:
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "bankwatch",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=settings.BASE_DIR,
-            env=worker_env(),
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=30)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path) -> Iterator[WorkerProcess]:  # type: ignore[no-untyped-def]
+def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:  # type: ignore[no-untyped-def]
     from bankwatch.celery import app
 
     app.control.purge()
-    worker = WorkerProcess(tmp_path / "worker.log")
-    worker.start()
+    worker = CeleryWorker(tmp_path / "worker.log").start()
     yield worker
     worker.kill(signal.SIGTERM)
-
-
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return None

@@ -22,10 +22,10 @@ from django.db import connection
 from alerts.models import Frame
 from alerts.samples import compose
 from benchmarks import pgbouncer
+from benchmarks.harness import wait_for
 from benchmarks.stack import production_stack, push_frame
 from cameras.actions import create_camera
 from recognition.images import encode_jpeg
-from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 

@@ -6,13 +6,13 @@ template is found by this (other) process's gallery on its very next search.
 
 import pytest
 
+from benchmarks.harness import wait_for
 from enrollment import actions, gallery
 from enrollment.models import ReferencePhoto
 from organizations.actions import get_or_create_branch
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
 from tests.conftest import photo
-from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -41,11 +41,11 @@ from alerts.samples import compose, load
 from bankwatch import jobs
 from bankwatch.asgi import application
 from bankwatch.celery import app as celery_app
+from benchmarks.harness import CeleryWorker, wait_for
 from cameras.actions import create_camera
 from retention.jobs import run_all as run_retention
 from tests.conftest import DATASET
 from tests.factories import enroll, make_alert, make_subject
-from tests.integration.conftest import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -93,19 +93,19 @@ def _jpeg(name: str) -> bytes:
 
 
 @pytest.fixture
-def workers(transactional_db, tmp_path, monkeypatch) -> Iterator[list[WorkerProcess]]:  # type: ignore[no-untyped-def]
+def workers(transactional_db, tmp_path, monkeypatch) -> Iterator[list[CeleryWorker]]:  # type: ignore[no-untyped-def]
     """Worker processes started on demand (each sighting kept, so the test can count frames on the alert)."""
     monkeypatch.setenv("BANKWATCH_FRAME_MAX_ATTEMPTS", "10")
     monkeypatch.setenv("BANKWATCH_SIGHTING_INTERVAL_SECONDS", "0")
     celery_app.control.purge()
-    started: list[WorkerProcess] = []
+    started: list[CeleryWorker] = []
     yield started
     for worker in started:
         worker.kill(signal.SIGTERM)
 
 
-def start_worker(workers: list[WorkerProcess], tmp_path: Path) -> WorkerProcess:
-    worker = WorkerProcess(tmp_path / f"worker-{len(workers)}.log")
+def start_worker(workers: list[CeleryWorker], tmp_path: Path) -> CeleryWorker:
+    worker = CeleryWorker(tmp_path / f"worker-{len(workers)}.log")
     worker.start()
     workers.append(worker)
     return worker

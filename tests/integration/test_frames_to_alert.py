@@ -13,12 +13,12 @@ from accounts.actions import create_user
 from alerts.models import Alert, Frame
 from alerts.samples import compose, load
 from bankwatch.asgi import application
+from benchmarks.harness import wait_for
 from cameras.actions import create_camera
 from enrollment.actions import add_photo, create_subject, create_watchlist
 from enrollment.models import ReferencePhoto
 from recognition.images import encode_jpeg
 from tests.conftest import DATASET, PASSWORD
-from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.db import connection
 
 from bankwatch import jobs
+from benchmarks.harness import wait_for
 from recognition.models import WorkerHeartbeat
-from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -8,11 +8,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from benchmarks import report, runner
 
 DEFAULT_DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit"
-HISTORY_FILE = Path(__file__).resolve().parents[3] / "benchmarks" / "history.md"
 
 
 class Command(BaseCommand):
-    help = "Benchmarks BankWatch against DeepFace.find and face_recognition; writes docs/benchmarks.md and .png."
+    help = (
+        "Benchmarks BankWatch against DeepFace.find and face_recognition (benchmarks/runner.py); "
+        "writes docs/benchmarks.md and .png."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="the deepface-unit photo folder")
@@ -40,9 +42,5 @@ class Command(BaseCommand):
             dataset, options["quick"], options["cache"], lambda line: self.stderr.write(line), sections
         )
         if not options["no_docs"]:
-            docs: Path = options["docs"]
-            docs.mkdir(parents=True, exist_ok=True)
-            history = HISTORY_FILE.read_text() if HISTORY_FILE.exists() else ""
-            (docs / "benchmarks.md").write_text(report.markdown(results, history))
-            report.plot(results, docs / "benchmarks.png")
+            report.write(results, options["docs"])
         self.stdout.write(json.dumps(results))

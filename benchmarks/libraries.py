@@ -1,7 +1,9 @@
-"""Gallery search timings and recall: exact (numpy) against approximate indexes.
+"""Gallery search libraries compared: exact (numpy) against HNSW in usearch, faiss and hnswlib,
+all with the gallery's HNSW parameters (enrollment.gallery.HNSW).
 
-Plain numpy, no Django, so it also runs in a scratch virtualenv that has faiss-cpu or
-hnswlib (which BankWatch does not install). `manage.py bench_gallery` wraps it.
+`python -m benchmarks.libraries --sizes 1000 100000` prints one row per size, query kind and
+library; faiss-cpu and hnswlib are measured where they are installed (BankWatch installs
+neither). benchmarks/search.py measures the gallery's own searches for `manage.py bench`.
 
 Recall@1 is the share of queries whose best template is the same as exact search's.
 Two kinds of query: random unit vectors against random templates (the hardest case for a
@@ -10,6 +12,7 @@ hidden among random distractor templates (the case the gallery exists for).
 """
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +29,12 @@ def unit_rows(count: int, seed: int) -> NDArray[np.float32]:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+def _hnsw() -> dict[str, Any]:
+    from enrollment.gallery import HNSW
+
+    return HNSW
+
+
 def exact_searcher(matrix: NDArray[np.float32]) -> Searcher:
     def search(queries: NDArray[np.float32], k: int) -> NDArray[np.int64]:
         scores = queries @ matrix.T
@@ -37,8 +46,7 @@ def exact_searcher(matrix: NDArray[np.float32]) -> Searcher:
 def usearch_searcher(matrix: NDArray[np.float32], candidates: int) -> Searcher:
     from usearch.index import Index
 
-    # The same parameters as enrollment/gallery.py.
-    index = Index(ndim=DIMS, metric="ip", dtype="f32", connectivity=16, expansion_add=128, expansion_search=64)
+    index = Index(ndim=DIMS, metric="ip", **_hnsw())
     index.add(np.arange(len(matrix), dtype=np.uint64), matrix, threads=1)
     return _reranked(lambda q: np.atleast_2d(index.search(q, candidates, threads=1).keys).astype(np.int64), matrix)
 
@@ -47,9 +55,10 @@ def faiss_searcher(matrix: NDArray[np.float32], candidates: int) -> Searcher:
     import faiss
 
     faiss.omp_set_num_threads(1)
-    index = faiss.IndexHNSWFlat(DIMS, 16, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = 128
-    index.hnsw.efSearch = 64
+    hnsw = _hnsw()
+    index = faiss.IndexHNSWFlat(DIMS, hnsw["connectivity"], faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = hnsw["expansion_add"]
+    index.hnsw.efSearch = hnsw["expansion_search"]
     index.add(matrix)
     return _reranked(lambda q: index.search(q, candidates)[1].astype(np.int64), matrix)
 
@@ -58,10 +67,11 @@ def hnswlib_searcher(matrix: NDArray[np.float32], candidates: int) -> Searcher:
     import hnswlib
 
     index = hnswlib.Index(space="ip", dim=DIMS)
-    index.init_index(max_elements=len(matrix), ef_construction=128, M=16)
+    hnsw = _hnsw()
+    index.init_index(max_elements=len(matrix), ef_construction=hnsw["expansion_add"], M=hnsw["connectivity"])
     index.set_num_threads(1)
     index.add_items(matrix, np.arange(len(matrix)))
-    index.set_ef(max(64, candidates))
+    index.set_ef(max(hnsw["expansion_search"], candidates))
     return _reranked(lambda q: index.knn_query(q, k=candidates)[0].astype(np.int64), matrix)
 
 
@@ -127,6 +137,10 @@ def run(
 
 
 def main() -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankwatch.settings")
+    django.setup()  # for the gallery's parameters
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000])
     parser.add_argument("--queries", type=int, default=200)
