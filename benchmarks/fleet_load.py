@@ -91,7 +91,7 @@ def main() -> None:
     import numpy as np
 
     from accounts.scope import bank_group
-    from alerts.management.commands.bench_pipeline import EventListener
+    from benchmarks.harness import EventListener
 
     frames = {kind: [Path(p).read_bytes() for p in paths] for kind, paths in args["frames"].items()}
     listener = EventListener(bank_group(args["bank_id"]))
