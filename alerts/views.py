@@ -26,6 +26,9 @@ from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from alerts.feed import covered_false_alarms, serialize_alert
 from alerts.models import COVERING_LABELS, Alert
 from audit.log import record
+from cameras.access import cameras_visible_to
+from cameras.health import serialize_camera
+from cameras.models import Camera
 from enrollment.models import ReferencePhoto, Watchlist
 from organizations.models import Branch
 
@@ -80,6 +83,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "status": statuses,
             "branch": request.GET.get("branch", ""),
             "watchlist": request.GET.get("watchlist", ""),
+        },
+    }
+    cameras = [serialize_camera(c) for c in cameras_visible_to(user).filter(health__in=Camera.TAMPER_STATES)]
+    context["camera_health"] = {
+        "tampered": [camera for camera in cameras if camera["tampered"]],
+        "sound": "siren",
+        "labels": {
+            "statuses": dict(Camera.Health.choices),
+            "tamper": _("Camera alert"),
+            "since": _("since"),
+            "backOnline": _("back online"),
         },
     }
     return render(request, "alerts/dashboard.html", context)

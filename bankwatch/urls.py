@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     path("api/v1/", include("alerts.api_urls")),
     path("api/v1/", include("cases.api_urls")),
+    path("api/v1/", include("cameras.api_urls")),
     path("api/v1/", include("enrollment.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

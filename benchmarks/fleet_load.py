@@ -123,7 +123,10 @@ def main() -> None:
                 "statuses": {str(k): v for k, v in log["statuses"].items()},
                 "kinds": dict(log["kinds"]),
                 "skipped_slots": log["skipped"],
-                "post_ms": {"p50": round(float(np.percentile(post, 50)), 1), "p95": round(float(np.percentile(post, 95)), 1)},
+                "post_ms": {
+                    "p50": round(float(np.percentile(post, 50)), 1),
+                    "p95": round(float(np.percentile(post, 95)), 1),
+                },
                 "alert_events": len(events),
                 "post_to_alert_ms": sorted(round(s, 1) for s in samples),
                 "load_cpu_seconds": round(cpu, 3),

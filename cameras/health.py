@@ -229,6 +229,7 @@ def serialize_camera(camera: Camera) -> dict[str, Any]:
     """A camera's health as camera_status, the API and the live event give it: never a credential."""
     received, processed = rates(camera.pk)
     return {
+        "id": camera.pk,
         "camera_id": camera.pk,
         "name": camera.name,
         "bank": camera.branch.bank.name,

@@ -130,6 +130,7 @@ MATRIX: dict[str, Entry] = {
     "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "audrey"), kwargs=alert_kwargs),
     "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice"), "POST", alert_kwargs, body=next_review),
     "api/v1/frames": Entry(roles(), "POST"),  # cameras only, by token: no signed-in person
+    "api/v1/cameras/": Entry(roles("alice", "audrey"), listed=lambda w: w["camera"].pk),
     "api/v1/cases/": Entry(roles("paula", "audrey"), listed=lambda w: w["case"].pk),
     "api/v1/cases/<int:case_id>/": Entry(roles("paula", "audrey"), kwargs=api_case_kwargs),
     "api/v1/cases/<int:case_id>/notes": Entry(roles("paula"), "POST", api_case_kwargs, body=NOTE),

@@ -144,3 +144,38 @@ def test_a_pushed_frame_is_judged_in_the_upload_check_and_counted(
     camera.refresh_from_db()
     assert camera.health == "online" and camera.reference_view is not None
     assert events[-1][1]["camera"]["camera_id"] == camera.pk
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_health_change_reaches_the_branch_staff_live_and_not_another_bank(cast):
+    from channels.db import database_sync_to_async
+
+    from tests.test_websocket import _connect
+
+    camera, _ = await database_sync_to_async(create_camera)("Saigon Bank", "District 1", "Door")
+    ours, ok1, _ = await _connect(cast["alice"])
+    theirs, ok2, _ = await _connect(cast["charlie"])
+    assert ok1 and ok2
+    assert await database_sync_to_async(health.change_health)(camera.pk, "obstructed", "the view is black")
+    message = await ours.receive_json_from(timeout=3)
+    assert message["type"] == "camera.updated"
+    assert (message["camera"]["camera_id"], message["camera"]["status"]) == (camera.pk, "obstructed")
+    assert message["camera"]["last_error"] == "the view is black" and message["camera"]["tampered"] is True
+    assert await theirs.receive_nothing(timeout=0.3)
+    await ours.disconnect()
+    await theirs.disconnect()
+
+
+def test_the_dashboard_lists_the_tampered_cameras_of_the_users_scope(cast):
+    from django.test import Client
+
+    door, _ = create_camera("Saigon Bank", "District 1", "Door")
+    hall, _ = create_camera("Mekong Bank", "Can Tho", "Hall")
+    for camera in (door, hall):
+        health.change_health(camera.pk, "moved", "the scene no longer matches the reference view")
+    client = Client()
+    client.force_login(cast["alice"])
+    page = client.get("/dashboard/")
+    ids = [c["camera_id"] for c in page.context["camera_health"]["tampered"]]
+    assert ids == [door.pk] and 'id="camera-alerts"' in page.content.decode()

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
@@ -116,3 +117,36 @@ def test_the_admin_stores_a_password_it_never_shows_again_and_keeps_it_when_left
     assert camera.config_version == 3  # each save tells the supervisors
     entries = AuditEntry.objects.filter(action="camera.changed", object_id=str(camera.pk))
     assert entries.count() == 2 and PASSWORD not in repr(list(entries.values()))
+
+
+def test_camera_status_and_the_api_give_health_in_scope_and_never_a_credential(cast):
+    door, _ = create_camera(
+        "Saigon Bank", "District 1", "Door", role="entrance", stream_url=f"rtsp://admin:{PASSWORD}@10.0.0.5/live"
+    )
+    Camera.objects.filter(pk=door.pk).update(health="obstructed", health_since=timezone.now(), last_error="black")
+    other, _ = create_camera("Mekong Bank", "Can Tho", "Hall")
+    out = StringIO()
+    call_command("camera_status", stdout=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert PASSWORD not in out.getvalue() and "admin" not in out.getvalue()
+    by_id = {line["camera_id"]: line for line in lines[:-1]}
+    assert set(by_id[door.pk]) == {
+        "camera_id", "name", "bank", "branch", "role", "source", "status", "since", "fps_received", "fps_processed", "last_error"
+    }  # fmt: skip
+    assert (by_id[door.pk]["status"], by_id[door.pk]["role"], by_id[door.pk]["source"]) == (
+        "obstructed",
+        "entrance",
+        "rtsp",
+    )
+    assert lines[-1] == {"cameras": 2, "online": 0, "offline": 1, "tampered": 1}
+
+    client = Client()
+    client.force_login(cast["alice"])
+    response = client.get("/api/v1/cameras/")
+    assert response.status_code == 200 and PASSWORD not in response.content.decode()
+    body = response.json()
+    assert [row["camera_id"] for row in body["results"]] == [door.pk]  # not Mekong Bank's
+    assert body["summary"] == {"cameras": 1, "online": 0, "offline": 0, "tampered": 1}
+    assert body["results"][0]["tampered"] is True
+    client.force_login(cast["charlie"])
+    assert [row["camera_id"] for row in client.get("/api/v1/cameras/").json()["results"]] == [other.pk]

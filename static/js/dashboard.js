@@ -196,6 +196,10 @@
 
   function handle(message) {
     if (message.type === "replay.done") { setStatus("up"); return; }
+    if (message.type === "camera.updated") {  // camera health (static/js/camera-health.js)
+      if (window.bankwatchCameras) { window.bankwatchCameras.update(message.camera); }
+      return;
+    }
     if (message.type !== "alert.created" && message.type !== "alert.updated") { return; }
     if (message.event_id) {
       if (state.seen[message.event_id]) { return; }
