@@ -3,10 +3,11 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, Q, QuerySet
 
 from accounts.models import Role, User
 from alerts.models import Alert, AlertEvent
+from enrollment.models import Watchlist
 
 
 def _in_bank_scope(rows: QuerySet[Any], user: User) -> QuerySet[Any]:
@@ -27,6 +28,27 @@ def alerts_visible_to(user: User) -> QuerySet[Alert]:
     if user.role == Role.AUDITOR:
         return alerts  # read-only pages only; every view of theirs is audited
     return alerts.none()
+
+
+def watchlists_visible_to(user: User) -> QuerySet[Watchlist]:
+    """Active watchlists whose scope (banks, branches; empty: all) reaches the user's: the
+    dashboard's filter names no other bank's watchlist."""
+    if not user.is_authenticated or not user.is_active:
+        return Watchlist.objects.none()
+    if user.role == Role.AUDITOR:
+        return Watchlist.objects.all()
+    if user.role == Role.BANK_SECURITY and user.bank_id:
+        # In one query: the user's own branches, or any branch of the bank when they have none.
+        own = User.branches.through.objects.filter(user_id=user.pk)
+        banks = Q(banks__isnull=True) | Q(banks=user.bank_id)
+        branches = Q(branches__in=own.values("branch_id")) | (Q(branches__bank_id=user.bank_id) & Q(~Exists(own)))
+    elif user.role == Role.POLICE and user.jurisdiction:
+        jurisdiction = user.jurisdiction.strip()
+        banks = Q(banks__isnull=True) | Q(banks__jurisdiction__iexact=jurisdiction)
+        branches = Q(branches__bank__jurisdiction__iexact=jurisdiction)
+    else:
+        return Watchlist.objects.none()
+    return Watchlist.objects.filter(Q(is_active=True) & banks & (Q(branches__isnull=True) | branches)).distinct()
 
 
 def filter_alerts(alerts: QuerySet[Alert], statuses: Iterable[str], ids: Mapping[str, Any]) -> QuerySet[Alert]:

@@ -21,6 +21,7 @@ from alerts.access import (
     events_visible_to,
     filter_alerts,
     open_statuses_for,
+    watchlists_visible_to,
 )
 from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from alerts.feed import covered_false_alarms, serialize_alert
@@ -29,7 +30,7 @@ from audit.log import record
 from cameras.access import cameras_visible_to
 from cameras.health import serialize_camera
 from cameras.models import Camera
-from enrollment.models import ReferencePhoto, Watchlist
+from enrollment.models import ReferencePhoto
 from organizations.models import Branch
 
 QUEUE_SIZE = 200
@@ -77,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "coveredSound": "covered",
         },
         "branches": Branch.objects.filter(pk__in=visible.values("branch_id")).select_related("bank").order_by("name"),
-        "watchlists": Watchlist.objects.filter(is_active=True).order_by("name"),
+        "watchlists": watchlists_visible_to(user).order_by("name"),
         "statuses": Alert.Status.choices,
         "chosen": {
             "status": statuses,

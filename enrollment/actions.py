@@ -167,6 +167,17 @@ def queue_enrollment(photo: ReferencePhoto) -> None:
     jobs.enqueue("enrollment.enroll_photo", photo.pk)
 
 
+@transaction.atomic
+def _mark_failed(photo_id: int, reason: str) -> ReferencePhoto:
+    photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
+    photo.status = ReferencePhoto.Status.FAILED
+    photo.rejection_reason = reason[:300]
+    photo.processed_at = timezone.now()
+    photo.save(update_fields=["status", "rejection_reason", "processed_at"])
+    record("photo.failed", photo, actor_label="enrollment", subject_id=photo.subject_id, reason=reason[:300])
+    return photo
+
+
 def enroll_photo(photo_id: int) -> ReferencePhoto:
     """The enrollment job: check the photo's quality, make its template, record the outcome.
 
@@ -179,20 +190,24 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
     from recognition.engine import get_engine
 
     photo = ReferencePhoto.objects.get(pk=photo_id)
-    engine = get_engine()
-    image: NDArray[np.uint8] | None = None
     try:
-        with photo.image.open("rb") as handle:
-            data = handle.read()
-        image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
-    except InvalidImageError as exc:
-        verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
-    except OSError:
-        verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
-    if image is not None:
-        verdict = quality.check(image, engine.analyze(image))
-        if verdict.accepted and verdict.face is not None:
-            verdict = _check_consistency(photo, verdict, engine.model_id)
+        engine = get_engine()
+        image: NDArray[np.uint8] | None = None
+        try:
+            with photo.image.open("rb") as handle:
+                data = handle.read()
+            image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
+        except InvalidImageError as exc:
+            verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
+        except OSError:
+            verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
+        if image is not None:
+            verdict = quality.check(image, engine.analyze(image))
+            if verdict.accepted and verdict.face is not None:
+                verdict = _check_consistency(photo, verdict, engine.model_id)
+    except Exception as exc:  # the job broke, not the photo: say so now rather than stay pending
+        logger.exception("enrollment of photo %s failed", photo_id)
+        return _mark_failed(photo_id, f"Enrollment failed: {exc.__class__.__name__}: {exc}")
     with transaction.atomic():
         photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
         if verdict.face is not None:

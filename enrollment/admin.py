@@ -81,7 +81,7 @@ def _thumbnail(photo: ReferencePhoto, kind: str, size: int = 64) -> str:
 
 
 def _status_badge(photo: ReferencePhoto) -> str:
-    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e"}
+    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e", "failed": "#b3261e"}
     return format_html(
         '<span class="photo-status" data-photo="{}" data-status="{}" data-poll="{}" style="color:{};font-weight:bold">'
         "{}</span><br><small>{}</small>",

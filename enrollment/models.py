@@ -91,6 +91,8 @@ class ReferencePhoto(models.Model):
         PENDING = "pending", _("Pending")
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
+        # The job itself broke (weights missing, storage down…): not a verdict on the photo.
+        FAILED = "failed", _("Failed")
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("photo"), upload_to="enrollment/photos/")

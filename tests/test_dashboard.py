@@ -140,3 +140,34 @@ def test_the_dashboard_does_not_grow_queries_with_the_queue(cast, camera_with_to
     # 17: the camera tamper panel adds two queries (the scope's branches, its tampered cameras), whatever the queue
     with django_assert_max_num_queries(17):
         assert client.get("/dashboard/").status_code == 200
+
+
+def test_the_watchlist_filter_lists_only_the_watchlists_of_the_users_scope(cast, camera_with_token):
+    from enrollment.services import create_watchlist
+    from organizations.models import Bank
+
+    everywhere = create_watchlist("Wanted nationwide")
+    saigon_only = create_watchlist("Saigon Bank internal")
+    saigon_only.banks.set([Bank.objects.get(name="Saigon Bank")])
+    mekong_only = create_watchlist("Mekong Bank internal")
+    create_camera("Mekong Bank", "Can Tho", "Door")
+    mekong_only.banks.set([Bank.objects.get(name="Mekong Bank")])
+
+    def offered(user) -> set[str]:  # type: ignore[no-untyped-def]
+        return {w.name for w in _client(user).get("/dashboard/").context["watchlists"]}
+
+    assert offered(cast["alice"]) == {everywhere.name, saigon_only.name}
+    assert offered(cast["charlie"]) == {everywhere.name, mekong_only.name}
+    page = _client(cast["alice"]).get("/dashboard/").content.decode()
+    assert "Mekong Bank internal" not in page
+
+
+def test_a_branch_user_is_offered_only_watchlists_reaching_their_branch(cast, camera_with_token):
+    from enrollment.services import create_watchlist
+    from organizations.models import Branch
+
+    create_camera("Saigon Bank", "District 3", "Door")
+    d3_only = create_watchlist("District 3 only")
+    d3_only.branches.set([Branch.objects.get(name="District 3")])
+    assert "District 3 only" not in {w.name for w in _client(cast["bob"]).get("/dashboard/").context["watchlists"]}
+    assert "District 3 only" in {w.name for w in _client(cast["alice"]).get("/dashboard/").context["watchlists"]}

@@ -19,7 +19,8 @@ from recognition.images import InvalidImageError
 class Command(BaseCommand):
     help = (
         "Create the watchlist and subject when missing, enroll the photos, wait for the quality gate and print "
-        '{"subject_id": …, "accepted": N, "rejected": [{"photo": …, "reason": …}]} last.'
+        '{"subject_id": …, "accepted": N, "rejected": [{"photo": …, "reason": …}]} last, with "failed" '
+        "(the job broke: weights missing, storage down…) and \"pending\" when there are any; exits non-zero then."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,10 +57,19 @@ class Command(BaseCommand):
             for p in photos
             if p.status == ReferencePhoto.Status.REJECTED
         ]
+        failed = [
+            {"photo": uploaded[p.pk], "reason": p.rejection_reason}
+            for p in photos
+            if p.status == ReferencePhoto.Status.FAILED
+        ]
         result: dict[str, Any] = {"subject_id": subject.pk, "accepted": accepted, "rejected": rejected}
+        if failed:
+            result["failed"] = failed
         if pending:
             result["pending"] = [uploaded[pk] for pk in pending]
         self.stdout.write(json.dumps(result, ensure_ascii=False))
+        if failed:
+            raise CommandError("; ".join(f"{f['photo']}: {f['reason']}" for f in failed))
         if pending:
             raise CommandError(
                 f"{len(pending)} photo(s) still pending after {options['timeout']:.0f} s; is a worker running?"
