@@ -143,7 +143,7 @@ def test_the_dashboard_does_not_grow_queries_with_the_queue(cast, camera_with_to
 
 
 def test_the_watchlist_filter_lists_only_the_watchlists_of_the_users_scope(cast, camera_with_token):
-    from enrollment.services import create_watchlist
+    from enrollment.actions import create_watchlist
     from organizations.models import Bank
 
     everywhere = create_watchlist("Wanted nationwide")
@@ -163,7 +163,7 @@ def test_the_watchlist_filter_lists_only_the_watchlists_of_the_users_scope(cast,
 
 
 def test_a_branch_user_is_offered_only_watchlists_reaching_their_branch(cast, camera_with_token):
-    from enrollment.services import create_watchlist
+    from enrollment.actions import create_watchlist
     from organizations.models import Branch
 
     create_camera("Saigon Bank", "District 3", "Door")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from enrollment import services
+from enrollment import actions
 from enrollment.models import ReferencePhoto
 from tests.conftest import photo
 
@@ -30,9 +30,9 @@ def engine_without_weights(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_a_failed_enrollment_job_leaves_the_photo_failed_with_its_reason(dataset, db, engine_without_weights):
-    subject = services.create_subject(services.create_watchlist("Robbers"), "Person One")
-    stored = services.add_photo(subject, photo("img1.jpg"), "img1.jpg")
-    result = services.enroll_photo(stored.pk)
+    subject = actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
+    stored = actions.add_photo(subject, photo("img1.jpg"), "img1.jpg")
+    result = actions.enroll_photo(stored.pk)
     stored.refresh_from_db()
     assert result.status == stored.status == ReferencePhoto.Status.FAILED
     assert REASON in stored.rejection_reason and stored.processed_at is not None
@@ -56,8 +56,8 @@ def test_enroll_returns_at_once_with_the_reason_when_the_job_fails(dataset, tmp_
 
 
 def test_the_admin_shows_a_failed_photos_reason(dataset, cast, client, engine_without_weights):
-    subject = services.create_subject(services.create_watchlist("Robbers"), "Person One")
-    stored = services.enroll_photo(services.add_photo(subject, photo("img1.jpg"), "img1.jpg").pk)
+    subject = actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
+    stored = actions.enroll_photo(actions.add_photo(subject, photo("img1.jpg"), "img1.jpg").pk)
     client.force_login(cast["carol"])
     page = client.get(reverse("admin:enrollment_referencephoto_change", args=[stored.pk])).content.decode()
     assert "Failed" in page and REASON in page
