@@ -1,5 +1,5 @@
 """Gallery search libraries compared: exact (numpy) against HNSW in usearch, faiss and hnswlib,
-all with the gallery's HNSW parameters (enrollment.gallery.HNSW).
+all with the gallery's HNSW parameters (enrollment/gallery/hnsw.py).
 
 `python -m benchmarks.libraries --sizes 1000 100000` prints one row per size, query kind and
 library; faiss-cpu and hnswlib are measured where they are installed (BankWatch installs
@@ -30,7 +30,7 @@ def unit_rows(count: int, seed: int) -> NDArray[np.float32]:
 
 
 def _hnsw() -> dict[str, Any]:
-    from enrollment.gallery import HNSW
+    from enrollment.gallery.hnsw import HNSW
 
     return HNSW
 

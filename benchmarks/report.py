@@ -223,7 +223,7 @@ def _search(results: dict[str, Any]) -> list[str]:
         f"- HNSW: usearch, {hnsw['dtype']}, connectivity {hnsw['connectivity']}, expansion_add "
         f"{hnsw['expansion_add']}, expansion_search {hnsw['expansion_search']}, top {hnsw['candidates']} "
         "scored exactly: `enrollment.gallery` with `BANKWATCH_GALLERY_INDEX=usearch`.",
-        f"- sketch: `recognition/sketch.py`, sign-bit sketches, the {search['sketch_candidates']} nearest scored exactly.",
+        f"- sketch: `enrollment/gallery/sketch.py`, sign-bit sketches, the {search['sketch_candidates']} nearest scored exactly.",
         "",
         "| templates | exact p50 / p95 ms | HNSW p50 / p95 ms | HNSW recall | HNSW build s | sketch p50 / p95 ms | sketch recall | sketch build s |",
         "|---|---|---|---|---|---|---|---|",

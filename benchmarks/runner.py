@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import cpu
-from enrollment.gallery import HNSW
+from enrollment.gallery.hnsw import HNSW
 
 SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet")
 # The production-mode latency runs against these (a database named bw_bench is created and dropped).

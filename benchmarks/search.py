@@ -12,7 +12,7 @@ Approximate searches:
   proposes GALLERY_CANDIDATES templates and those are scored exactly. Built with every
   core and cached under the cache folder; only up to `hnsw_max` templates, because at a
   million random vectors it takes minutes to build (and recalls poorly, docs/benchmarks.md).
-- sketch: recognition.sketch (sign-bit sketches, then exact scores of the nearest ones).
+- sketch: enrollment.gallery.sketch (sign-bit sketches, then exact scores of the nearest ones).
 """
 
 import time
@@ -24,7 +24,7 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from benchmarks import cpu
-from recognition.sketch import SketchIndex
+from enrollment.gallery.sketch import SketchIndex
 
 DIMS = 128
 

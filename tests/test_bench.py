@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from benchmarks.dataset import identification_set, identities
+from enrollment.gallery.sketch import SketchIndex
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
 from recognition.nets import SFaceNet, openvino_available
-from recognition.sketch import SketchIndex
 from recognition.weights import weights_dir
 from tests.conftest import photo
 

@@ -60,3 +60,14 @@ def test_the_enrollment_and_import_jobs_have_time_limits_like_the_frame_job():
     for name in ("alerts.process_frame", "enrollment.enroll_photo", "enrollment.import_subjects"):
         job = jobs.task(name)
         assert job.soft_time_limit and job.time_limit and job.soft_time_limit < job.time_limit
+
+
+def test_every_gallery_index_setting_has_its_module_behind_the_one_interface():
+    import importlib
+
+    from enrollment.gallery.index import KINDS
+
+    settings_module = (ROOT / "bankwatch" / "settings.py").read_text()
+    assert '("exact", "sketch", "usearch")' in settings_module and set(KINDS) == {"exact", "sketch", "usearch"}
+    for module in KINDS.values():
+        assert callable(importlib.import_module(f"enrollment.gallery.{module}").index)

@@ -10,13 +10,15 @@ Search is exact by default: one matrix product over every template (about 1 ms f
 templates). BANKWATCH_GALLERY_INDEX=usearch puts an HNSW index (usearch) in front for very
 large galleries: it proposes candidate templates, and their subjects are then scored
 exactly as in the exact search, so thresholds and scores mean the same (docs/gallery.md).
-BANKWATCH_GALLERY_INDEX=sketch does the same with sign-bit sketches (recognition/sketch.py):
-no index to build, about 3 ms a probe at a million templates (docs/benchmarks.md).
+BANKWATCH_GALLERY_INDEX=sketch does the same with sign-bit sketches: no index to build, about
+3 ms a probe at a million templates (docs/benchmarks.md).
+
+Each index is one module of this package behind one small interface (index.py): exact.py,
+sketch.py, hnsw.py. This module holds what they share: the snapshot and the search.
 """
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,16 +28,12 @@ from django.conf import settings
 from django.utils import timezone
 from numpy.typing import NDArray
 
+from enrollment.gallery.index import Index, make
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, Subject, Watchlist
 from organizations.models import Branch
 from recognition.model_id import model_id as embedding_space
-from recognition.sketch import SketchIndex
 
 logger = logging.getLogger(__name__)
-
-# The HNSW index's parameters (usearch): the gallery builds its index with them and the
-# benchmarks (benchmarks/search.py, benchmarks/libraries.py) measure them.
-HNSW: dict[str, Any] = {"dtype": "f32", "connectivity": 16, "expansion_add": 128, "expansion_search": 64}
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ class Snapshot:
     expires: NDArray[np.float64]  # epoch seconds, inf when the subject never expires
     scopes: dict[int, _Scope]
     counter_examples: dict[int, NDArray[np.float32]]  # subject position -> rows
-    sketch: SketchIndex | None = None  # index_kind "sketch" only
+    index: Index | None = None  # proposes candidate rows (enrollment/gallery/index.py)
     _scope_cache: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
 
     @property
@@ -174,113 +172,14 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         scopes=scopes,
         counter_examples={pos: _as_matrix(blobs, matrix.shape[1]) for pos, blobs in counters.items()},
     )
-    if index_kind == "usearch":
-        _ann.request(snapshot)
-    elif index_kind == "sketch" and snapshot.size:
-        snapshot.sketch = SketchIndex(matrix)
+    snapshot.index = make(index_kind, snapshot)
     return snapshot
 
 
-class _ApproximateIndex:
-    """One usearch HNSW index per process, keyed by FaceTemplate.id and kept in step with the gallery.
-
-    Building it costs about a minute per 100k templates on one core (docs/gallery.md), far too
-    long to redo on every change, so it is updated by difference (templates added, templates
-    gone) on a background thread. Until it holds exactly the current snapshot's templates,
-    search falls back to exact search, so a new subject is found on the very next frame
-    either way; for a single change the index catches up within milliseconds.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # guards the fields below and every use of the index
-        self._index: Any = None
-        self._model_id = ""
-        self._keys: dict[int, float] = {}  # template id -> fingerprint of the vector indexed under it
-        self._synced_version: int | None = None
-        self._target: Snapshot | None = None
-        self._worker: threading.Thread | None = None
-
-    def request(self, snapshot: Snapshot) -> None:
-        with self._lock:
-            self._target = snapshot
-            if self._worker is None:
-                self._worker = threading.Thread(target=self._sync_loop, name="gallery-index", daemon=True)
-                self._worker.start()
-
-    def _sync_loop(self) -> None:
-        while True:
-            with self._lock:
-                target, self._target = self._target, None
-                if target is None:
-                    self._worker = None
-                    return
-            try:
-                self._sync(target)
-            except Exception:
-                logger.exception("gallery index update failed; searching exactly meanwhile")
-
-    def _sync(self, target: Snapshot) -> None:
-        from usearch.index import Index
-
-        # A fingerprint per vector, so an id that now holds another vector (ids are reused after a
-        # rolled-back transaction) is replaced rather than trusted.
-        prints = target.matrix.sum(axis=1, dtype=np.float64) if target.size else np.zeros(0)
-        wanted = dict(zip(target.template_ids.tolist(), prints.tolist(), strict=True))
-        with self._lock:
-            if self._index is None or self._model_id != target.model_id:
-                self._index = Index(
-                    ndim=target.matrix.shape[1] or 128,
-                    metric="ip",  # inner product of L2-normalised rows: cosine similarity
-                    **HNSW,
-                )
-                self._model_id, self._keys = target.model_id, {}
-            index, have = self._index, dict(self._keys)
-        stale = [k for k, fp in have.items() if wanted.get(k) != fp]
-        new_rows = np.array(
-            [i for i, k in enumerate(target.template_ids.tolist()) if have.get(k) != wanted[k]], dtype=np.intp
-        )
-        started = time.perf_counter()
-        with self._lock:
-            if stale:
-                index.remove(np.array(stale, dtype=np.uint64))
-                for k in stale:
-                    del self._keys[k]
-        # Added in slices so that searches (which take the lock) are never held up for long.
-        for chunk in np.array_split(new_rows, max(1, len(new_rows) // 2000)) if len(new_rows) else []:
-            with self._lock:
-                index.add(target.template_ids[chunk].astype(np.uint64), target.matrix[chunk], threads=1)
-                self._keys.update((int(target.template_ids[i]), wanted[int(target.template_ids[i])]) for i in chunk)
-        with self._lock:
-            self._synced_version = target.version
-        if len(new_rows) > 1000:
-            logger.info("gallery index: %d added in %.1f s", len(new_rows), time.perf_counter() - started)
-
-    def candidates(self, snapshot: Snapshot, probes: NDArray[np.float32], count: int) -> NDArray[np.int64] | None:
-        """Template ids proposed for each probe, or None while the index lags behind `snapshot`."""
-        with self._lock:
-            if self._synced_version != snapshot.version or self._index is None or self._model_id != snapshot.model_id:
-                return None
-            found = self._index.search(probes, count, threads=1)
-        return np.atleast_2d(np.asarray(found.keys, dtype=np.int64))
-
-    def wait(self, timeout: float = 300.0) -> bool:
-        """For tests and benchmarks: wait until the index has caught up."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._worker is None and self._target is None:
-                    return True
-            time.sleep(0.01)
-        return False
-
-
-_ann = _ApproximateIndex()
-
-
 def wait_for_index(timeout: float = 300.0) -> bool:
-    """Wait until the approximate index holds the current gallery (tests, benchmarks)."""
-    snapshot()
-    return _ann.wait(timeout)
+    """Wait until the gallery's index holds the current gallery (tests, benchmarks)."""
+    index = snapshot().index
+    return index is None or index.wait(timeout)
 
 
 def uses_index(gallery: Snapshot) -> bool:
@@ -323,20 +222,10 @@ def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDAr
     """Template rows worth scoring for each probe; None means all of them (exact search)."""
     if gallery.size == 0:
         return None
-    count = min(settings.GALLERY_CANDIDATES, gallery.size)
-    if gallery.index_kind == "sketch" and gallery.sketch is not None:
-        wanted = min(max(count, SketchIndex.CANDIDATES), gallery.size)
-        proposed = [gallery.sketch.candidates(probe, wanted) for probe in probes]
-    elif gallery.index_kind == "usearch":
-        keys = _ann.candidates(gallery, probes, count)
-        if keys is None:
-            return None
-        order = np.argsort(gallery.template_ids)
-        proposed = []
-        for row in keys:
-            at = np.clip(np.searchsorted(gallery.template_ids, row, sorter=order), 0, len(order) - 1)
-            proposed.append(order[at][gallery.template_ids[order[at]] == row])
-    else:
+    if gallery.index is None:
+        return None
+    proposed = gallery.index.candidates(probes, min(settings.GALLERY_CANDIDATES, gallery.size))
+    if proposed is None:
         return None
     # Every template of a proposed subject is scored, so a subject's score is exactly its best template's.
     ends = np.append(gallery.starts[1:], gallery.size)

@@ -1,4 +1,4 @@
-"""Approximate nearest-template search for very large galleries: sign-bit sketches, then exact scores.
+"""BANKWATCH_GALLERY_INDEX=sketch: sign-bit sketches propose the candidate templates, then exact scores.
 
 Each L2-normalised template is summarised by the signs of its 128 values (16 bytes, a
 SimHash: the share of differing bits estimates the angle between two vectors). A query
@@ -11,9 +11,13 @@ reached 0.25-0.88).
 """
 
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from enrollment.gallery import Snapshot
 
 
 def sketch(matrix: NDArray[np.float32]) -> NDArray[np.uint64]:
@@ -67,3 +71,23 @@ class SketchIndex:
         scores = self.matrix[rows] @ probe
         i = int(np.argmax(scores))
         return int(rows[i]), float(scores[i])
+
+
+class SketchCandidates:
+    """The gallery's view of a SketchIndex: at least SketchIndex.CANDIDATES rows per probe."""
+
+    def __init__(self, snapshot: "Snapshot") -> None:
+        self._sketch = SketchIndex(snapshot.matrix) if snapshot.size else None
+
+    def candidates(self, probes: NDArray[np.float32], count: int) -> list[NDArray[np.intp]] | None:
+        if self._sketch is None:
+            return None
+        wanted = min(max(count, SketchIndex.CANDIDATES), len(self._sketch))
+        return [self._sketch.candidates(probe, wanted) for probe in probes]
+
+    def wait(self, timeout: float) -> bool:
+        return True  # built with the snapshot
+
+
+def index(snapshot: "Snapshot") -> SketchCandidates:
+    return SketchCandidates(snapshot)
