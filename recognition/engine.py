@@ -26,8 +26,9 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
+from recognition import runtimes
 from recognition.model_id import model_id
-from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet, openvino_available
+from recognition.nets import DeepFaceYuNet, SFaceNet, YuNet
 from recognition.weights import require_weights, weights_dir
 
 # Five-point template of the 112x112 crops SFace/ArcFace were trained on
@@ -105,7 +106,7 @@ class Engine:
         self._model: Any = None
         self._yunet: YuNet | DeepFaceYuNet | None = None
         if runtime == "auto":
-            runtime = "openvino" if openvino_available() else "onnxruntime"
+            runtime = "openvino" if runtimes.available("openvino") else "onnxruntime"
         self.runtime = runtime
         if model_name == "SFace" and detector == "yunet" and runtime != "deepface":
             # DeepFace's SFace and YuNet weight files, run with their weights dequantised once

@@ -1,4 +1,5 @@
-"""The two ONNX networks of the default pipeline, run directly on ONNX Runtime.
+"""The two ONNX networks of the default pipeline: YuNet run directly on ONNX Runtime, SFace on one
+of the runtimes of recognition/runtimes/.
 
 The weight files we can install offline are *block-quantised*: every convolution weight is
 stored as int8 and turned back into float32 by a DequantizeLinear node on each call, and
@@ -23,6 +24,9 @@ import numpy as np
 import onnx
 from numpy.typing import NDArray
 from onnx import numpy_helper
+
+from recognition import runtimes
+from recognition.runtimes.onnxruntime import dynamic_axes, session
 
 
 def _dequantized(node: onnx.NodeProto, constants: dict[str, NDArray[Any]]) -> NDArray[np.float32]:
@@ -64,35 +68,6 @@ def dequantize_weights(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
-def _dynamic(model: onnx.ModelProto, input_axes: dict[int, str], output_axes: dict[int, str]) -> None:
-    """Let a graph exported with fixed sizes take other sizes on the given axes."""
-    for value, axes in [(model.graph.input[0], input_axes), *((out, output_axes) for out in model.graph.output)]:
-        dims = value.type.tensor_type.shape.dim
-        for axis, name in axes.items():
-            dims[axis].ClearField("dim_value")
-            dims[axis].dim_param = name
-
-
-def session(model: onnx.ModelProto, threads: int) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3  # SFace's graph floods stderr with harmless optimiser warnings
-    return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-
-
-def openvino_available() -> bool:
-    try:
-        import openvino  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _expose_trunk(model: onnx.ModelProto) -> None:
     """Add the last convolutional feature map (the one SFace flattens into its embedding layer,
     1024x7x7) as a second graph output: the covering classifier reads it (recognition/covering.py)."""
@@ -109,37 +84,17 @@ class SFaceNet:
     pass, its last feature map averaged over each of its 7 rows (faces x 1024 x 7), which
     `embed_with_trunk` returns for the covering step at no extra inference.
 
-    runtime "openvino" compiles the dequantised graph with OpenVINO, whose CPU plugin runs
-    it in bfloat16 on the AMX / AVX-512 BF16 units of recent Xeons (float32 elsewhere):
-    about 8x less CPU per face than ONNX Runtime here (31 -> 3.7 ms), embeddings within
-    cosine 0.9997 of float32 (docs/benchmarks.md). "onnxruntime" keeps float32 on ONNX
-    Runtime. Each thread gets its own OpenVINO infer request (they are not thread-safe).
+    The dequantised graph runs on one of the runtimes of recognition/runtimes/ ("onnxruntime":
+    float32; "openvino": bfloat16 on CPUs with AMX, docs/benchmarks.md); a new runtime is one
+    new module there.
     """
 
     def __init__(self, path: Path, threads: int, runtime: str = "onnxruntime") -> None:
         model = dequantize_weights(onnx.load(str(path)))
         _expose_trunk(model)
         self.runtime = runtime
-        if runtime == "openvino":
-            import openvino
-
-            core = openvino.Core()
-            # OpenVINO pins its inference threads to cores by default: two worker processes then
-            # share one core (measured: 110 frames/s together instead of twice one). The OS places them.
-            options = {
-                "INFERENCE_NUM_THREADS": threads,
-                "NUM_STREAMS": 1,
-                "PERFORMANCE_HINT": "LATENCY",
-                "ENABLE_CPU_PINNING": False,
-            }
-            self._compiled = core.compile_model(core.read_model(model=model.SerializeToString()), "CPU", options)
-            self._requests = threading.local()
-            self.precision = self._compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
-        else:
-            _dynamic(model, {0: "faces"}, {0: "faces"})
-            self._session = session(model, threads)
-            self._input = self._session.get_inputs()[0].name
-            self.precision = "f32"
+        self._net = runtimes.load(runtime, model, threads)
+        self.precision = self._net.precision
 
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
         return self.embed_with_trunk(crops)[0]
@@ -147,19 +102,7 @@ class SFaceNet:
     def embed_with_trunk(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         # The net takes RGB, channels first, 0-255, as OpenCV's FaceRecognizerSF feeds it.
         blob = np.ascontiguousarray(crops[..., ::-1].transpose(0, 3, 1, 2), dtype=np.float32)
-        if self.runtime != "openvino":
-            embeddings, trunk = self._session.run(None, {self._input: blob})
-            return np.asarray(embeddings, dtype=np.float32), np.asarray(trunk, dtype=np.float32).mean(axis=3)
-        request = getattr(self._requests, "request", None)
-        if request is None:
-            request = self._requests.request = self._compiled.create_infer_request()
-        # The graph takes one face at a time; the request reuses its output buffers, hence the copies.
-        embeddings, trunks = [], []
-        for i in range(len(blob)):
-            result = request.infer({0: blob[i : i + 1]})
-            embeddings.append(np.array(result[0][0], dtype=np.float32))
-            trunks.append(np.asarray(result[1][0], dtype=np.float32).mean(axis=2))
-        return np.stack(embeddings), np.stack(trunks)
+        return self._net.run(blob)
 
 
 class YuNet:
@@ -170,7 +113,7 @@ class YuNet:
 
     def __init__(self, path: Path, threads: int, nms_threshold: float = 0.3, top_k: int = 5000) -> None:
         model = dequantize_weights(onnx.load(str(path)))
-        _dynamic(model, {2: "height", 3: "width"}, {1: "anchors"})
+        dynamic_axes(model, {2: "height", 3: "width"}, {1: "anchors"})
         self._session = session(model, threads)
         self._input = self._session.get_inputs()[0].name
         self._outputs = [o.name for o in self._session.get_outputs()]

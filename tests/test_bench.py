@@ -10,9 +10,10 @@ from django.core.management import call_command
 
 from benchmarks.dataset import identification_set, identities
 from enrollment.gallery.sketch import SketchIndex
+from recognition import runtimes
 from recognition.engine import get_engine
 from recognition.images import PHOTO_FORMATS, decode_image
-from recognition.nets import SFaceNet, openvino_available
+from recognition.nets import SFaceNet
 from recognition.weights import weights_dir
 from tests.conftest import photo
 
@@ -52,7 +53,7 @@ def test_yunet_on_onnx_runtime_finds_the_faces_opencvs_detector_finds(dataset, n
     assert np.abs(mine[:, 14] - expected[order, 14]).max() < 1e-3
 
 
-@pytest.mark.skipif(not openvino_available(), reason="openvino is not installed")
+@pytest.mark.skipif(not runtimes.available("openvino"), reason="openvino is not installed")
 def test_sface_on_openvino_gives_the_embeddings_of_onnx_runtime(dataset):
     faces = get_engine().analyze(decode_image(photo("couple.jpg"), max_side=1280, formats=PHOTO_FORMATS))
     crops = np.stack([face.crop for face in faces])

@@ -71,3 +71,11 @@ def test_every_gallery_index_setting_has_its_module_behind_the_one_interface():
     assert '("exact", "sketch", "usearch")' in settings_module and set(KINDS) == {"exact", "sketch", "usearch"}
     for module in KINDS.values():
         assert callable(importlib.import_module(f"enrollment.gallery.{module}").index)
+
+
+def test_every_sface_runtime_is_one_module_behind_the_one_interface():
+    from recognition import runtimes
+
+    for name in runtimes.RUNTIMES:
+        assert isinstance(runtimes.available(name), bool)
+    assert runtimes.available("onnxruntime")
