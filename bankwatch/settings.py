@@ -233,10 +233,11 @@ RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENC
 RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
 RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
 # Stages of the embedding, each measured in docs/recognition.md: how the aligned crop is filled where
-# it runs past the photo ("constant": black, as SFace's own pipeline does; "replicate": the edge
-# pixels continued), and the mirror image's embedding averaged in.
+# it runs past the photo ("constant": black, as SFace's own pipeline does; "replicate"/"reflect":
+# the edge pixels continued or mirrored, both worse at a fixed false-accept rate), and templates
+# made from the mean of the reference face's embedding and its mirror image's (probes stay one pass).
 RECOGNITION_ALIGN_BORDER = envchoice("BANKWATCH_ALIGN_BORDER", "constant", ("constant", "replicate", "reflect"))
-RECOGNITION_FLIP_AVERAGE = envbool("BANKWATCH_FLIP_AVERAGE", False)
+RECOGNITION_MIRROR_TEMPLATES = envbool("BANKWATCH_MIRROR_TEMPLATES", True)
 # The calibration the watchlist admin shows advice from (`manage.py calibrate`, docs/recognition.md).
 RECOGNITION_CALIBRATION_FILE = envstr("BANKWATCH_CALIBRATION_FILE", str(BASE_DIR / "recognition" / "calibration.json"))
 # Covering detection (mask, helmet, sunglasses, hood) also looks at faces the detector is less

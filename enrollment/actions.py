@@ -25,7 +25,7 @@ from audit.log import record
 from bankwatch import jobs
 from enrollment import quality
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
-from recognition.decision import PHOTO_MAX_SIDE
+from recognition.decision import PHOTO_MAX_SIDE, template_embedding
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
 from recognition.model_id import model_id
 
@@ -228,7 +228,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
                 photo=photo,
                 subject_id=photo.subject_id,
                 model_id=engine.model_id,
-                embedding=np.asarray(verdict.face.embedding, dtype=np.float32).tobytes(),
+                embedding=np.asarray(template_embedding(engine, verdict.face), dtype=np.float32).tobytes(),
             )
             record(
                 "photo.accepted",

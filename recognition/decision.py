@@ -45,3 +45,12 @@ def reference_face(engine: "Engine", image: NDArray[np.uint8]) -> "Face | None":
     """The face a reference photo's template is made from: its largest (enrollment/quality.py)."""
     faces = engine.analyze(image)
     return faces[0] if faces else None
+
+
+def template_embedding(engine: "Engine", face: "Face") -> NDArray[np.float32]:
+    """The template stored for a reference face: with BANKWATCH_MIRROR_TEMPLATES (default), the
+    mean of its embedding and its mirror image's, which matches probes turned either way better
+    (docs/recognition.md); it costs one more embedding per reference photo and nothing per frame."""
+    if not settings.RECOGNITION_MIRROR_TEMPLATES or engine.model_id != "SFace+yunet":
+        return face.embedding
+    return engine.mirror_averaged(face.crop[None])[0]

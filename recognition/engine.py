@@ -90,7 +90,6 @@ class Engine:
         threads: int = 1,
         runtime: str = "onnxruntime",
         border: str = "constant",
-        flip_average: bool = False,
     ) -> None:
         require_weights(model_name, detector)
         self.model_name = model_name
@@ -99,7 +98,6 @@ class Engine:
         self.detect_max_side = detect_max_side
         self.threads = threads
         self.border = border
-        self.flip_average = flip_average
         # OpenCV's own thread pool (resize, warps) would otherwise take every core in each worker.
         cv2.setNumThreads(threads)
         self._sface: SFaceNet | None = None
@@ -157,25 +155,22 @@ class Engine:
         rows[:, :14] /= scale
         return rows
 
+    def mirror_averaged(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
+        """L2-normalised mean of each aligned crop's embedding and its mirror image's: the form
+        templates take (recognition.decision.template_embedding, docs/recognition.md)."""
+        both = self.embed(np.concatenate([crops, np.ascontiguousarray(crops[:, :, ::-1])]))
+        count = len(crops)
+        return np.stack(
+            [l2_normalise(l2_normalise(a) + l2_normalise(b)) for a, b in zip(both[:count], both[count:], strict=True)]
+        )
+
     def embed(self, crops: NDArray[np.uint8]) -> NDArray[np.float32]:
-        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame; with
-        flip_average, each crop's embedding plus its mirror image's (docs/recognition.md)."""
+        """Raw embeddings of aligned 112x112 BGR crops, one batch for all faces of a frame."""
         return self.embed_with_trunk(crops)[0]
 
     def embed_with_trunk(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         """`embed`'s embeddings and, with the engine's own SFace, the row-averaged last feature
         map of each crop as given (for the covering step, recognition/covering.py)."""
-        if self.flip_average:
-            both, trunks = self._embed(np.concatenate([crops, crops[:, :, ::-1]]))
-            count = len(crops)
-            embeddings = np.asarray(
-                [l2_normalise(a) + l2_normalise(b) for a, b in zip(both[:count], both[count:], strict=True)],
-                dtype=np.float32,
-            )
-            return embeddings, None if trunks is None else trunks[:count]
-        return self._embed(crops)
-
-    def _embed(self, crops: NDArray[np.uint8]) -> tuple[NDArray[np.float32], NDArray[np.float32] | None]:
         if self._sface is not None:
             return self._sface.embed_with_trunk(crops)
         return np.asarray(self._model.predict(crops.astype(np.float32) / 255.0), dtype=np.float32), None
@@ -262,9 +257,8 @@ def _engine(
     threads: int,
     runtime: str,
     border: str = "constant",
-    flip_average: bool = False,
 ) -> Engine:
-    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime, border, flip_average)
+    return Engine(model_name, detector, min_confidence, detect_max_side, threads, runtime, border)
 
 
 def get_engine() -> Engine:
@@ -278,7 +272,6 @@ def get_engine() -> Engine:
             settings.RECOGNITION_THREADS,
             settings.RECOGNITION_RUNTIME,
             settings.RECOGNITION_ALIGN_BORDER,
-            settings.RECOGNITION_FLIP_AVERAGE,
         )
 
 

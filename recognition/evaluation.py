@@ -78,7 +78,7 @@ class Evaluator:
         if name not in self._references:
             started = time.process_time()
             face = decision.reference_face(self.engine, self._photo(name))
-            self._references[name] = face.embedding if face is not None else None
+            self._references[name] = decision.template_embedding(self.engine, face) if face is not None else None
             self.seconds["reference"] += time.process_time() - started
         return self._references[name]
 
