@@ -12,9 +12,17 @@
 5. A socket lives no longer than its session (BANKWATCH_SESSION_SECONDS after sign-in): past
    that it is closed at the next event, and the page sends its user to sign in again. An open
    dashboard counts as activity, so the idle limit does not apply to the socket.
+6. At every event and every resume the session must still exist and belong to the user, and
+   the user must still be active: after sign-out, deactivation or a deleted session the socket
+   is closed (4401) and gets nothing more.
+7. Resumes are rate-limited (BANKWATCH_FEED_RESUMES_PER_MINUTE per socket; beyond,
+   `{"type": "resume.refused", "retry_after": s}`), and replays run one at a time: the consumer
+   handles one message after the other, so a resume waits for the replay before it.
 """
 
 import time
+from collections import deque
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +31,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from accounts.middleware import SessionLimitsMiddleware
+from accounts.models import User
 from accounts.scope import feed_groups
 from alerts.access import events_visible_to
 
@@ -45,6 +54,7 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.sent_ids: set[int] = set()
+        self.resumes: deque[float] = deque()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
@@ -72,12 +82,24 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "resume":
             last_seen = _last_event_id(content.get("last_event_id"))
-            if last_seen is not None:
-                await self.replay(last_seen)
+            if last_seen is None:
+                return
+            now = time.monotonic()
+            while self.resumes and self.resumes[0] <= now - 60:
+                self.resumes.popleft()
+            if len(self.resumes) >= settings.FEED_RESUMES_PER_MINUTE:
+                retry_after = max(1, int(self.resumes[0] + 60 - now) + 1)
+                await self.send_json({"type": "resume.refused", "retry_after": retry_after})
+                return
+            self.resumes.append(now)
+            await self.replay(last_seen)
 
     async def replay(self, after_id: int) -> None:
         cursor = after_id
         while True:  # in pages, so a client far behind is not one huge query
+            if not await self.still_signed_in():
+                await self.close(code=4401)
+                return
             events = await self.missed_events(cursor)
             for event in events:
                 await self.send_event({"type": event["kind"], "event_id": event["id"], "alert": event["payload"]})
@@ -97,8 +119,20 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
         started = session.get(SessionLimitsMiddleware.STARTED) if session is not None else None
         return float(started or time.time()) + settings.SESSION_COOKIE_AGE
 
+    @database_sync_to_async
+    def still_signed_in(self) -> bool:
+        """The session still exists in the store, still names this user, and the user is active."""
+        user, session = self.scope.get("user"), self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if user is None or not key or time.time() >= self.session_ends_at:
+            return False
+        stored = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key).load()
+        if stored.get("_auth_user_id") != str(user.pk):
+            return False
+        return User.objects.filter(pk=user.pk, is_active=True).exists()
+
     async def send_event(self, event: dict[str, Any]) -> None:
-        if time.time() >= self.session_ends_at:
+        if not await self.still_signed_in():
             await self.close(code=4401)
             return
         message = {"type": event["type"], "alert": event["alert"]}
@@ -121,7 +155,7 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
     async def camera_updated(self, event: dict[str, Any]) -> None:
         """A camera of the user's branches changed health (cameras/health.py); not logged for replay:
         a reconnecting dashboard reads the cameras' current state from /api/v1/cameras/ instead."""
-        if time.time() >= self.session_ends_at:
+        if not await self.still_signed_in():
             await self.close(code=4401)
             return
         await self.send_json({"type": "camera.updated", "camera": event["camera"]})

@@ -13,6 +13,7 @@ from accounts.middleware import TwoFactorASGIMiddleware  # noqa: E402
 from bankwatch.bodylimit import BodyLimitMiddleware, guard_daphne  # noqa: E402
 from bankwatch.events import remember_server_loop  # noqa: E402
 from bankwatch.jobs import load_models_in_background  # noqa: E402
+from bankwatch.origin import ExactOriginValidator  # noqa: E402
 from bankwatch.routing import websocket_urlpatterns  # noqa: E402
 from cameras.supervisor import start_embedded_supervisor  # noqa: E402
 from retention.scheduler import start_embedded_beat  # noqa: E402
@@ -21,8 +22,8 @@ guard_daphne()
 router = ProtocolTypeRouter(
     {
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TwoFactorASGIMiddleware(URLRouter(websocket_urlpatterns)))
+        "websocket": ExactOriginValidator(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(TwoFactorASGIMiddleware(URLRouter(websocket_urlpatterns))))
         ),
     }
 )

@@ -331,6 +331,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["expire-subjects"] = {"task": "enrollment.expire_subjects", "schedule": 300.0}
 # Camera request signing (cameras/signing.py): signed requests are always verified; with this on,
 # unsigned ones are refused too.
+# A live-feed socket may ask to resume (replay what it missed) this often per minute.
+FEED_RESUMES_PER_MINUTE = envint("BANKWATCH_FEED_RESUMES_PER_MINUTE", 6, minimum=1)
 REQUIRE_SIGNED_FRAMES = envbool("BANKWATCH_REQUIRE_SIGNED_FRAMES", False)
 SIGNATURE_MAX_SKEW_SECONDS = envint("BANKWATCH_SIGNATURE_MAX_SKEW_SECONDS", 300, minimum=10)
 # Paired browsers (cameras/devices.py): how long a one-time pairing code from pair_display lives,
@@ -462,4 +464,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": envstr("BANKWATCH_LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; lockouts (WARNING) are also in the audit log.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
