@@ -27,6 +27,7 @@ from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
 from alerts.feed import covered_false_alarms, serialize_alert
 from alerts.models import COVERING_LABELS, Alert
 from audit.log import record
+from bankwatch.biometrics import serve_biometric
 from cameras.access import cameras_visible_to
 from cameras.health import serialize_camera
 from cameras.models import Camera
@@ -173,43 +174,62 @@ def alert_review(request: HttpRequest, alert_id: int) -> HttpResponse:
     return redirect("alert-detail", alert.pk)
 
 
-def _serve(request: HttpRequest, field: FieldFile, action: str, obj: object, **detail: object) -> FileResponse:
-    if not field:
+def _image(field_of: dict[str, FieldFile], kind: str) -> FieldFile:
+    field = field_of.get(kind)
+    if field is None:
         raise Http404("no such image")
-    record(action, obj, request=request, **detail)  # type: ignore[arg-type]
-    response = FileResponse(field.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return field
 
 
 @login_required
 def alert_image(request: HttpRequest, alert_id: int, kind: str) -> FileResponse:
-    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
-    field = {"probe": alert.probe_crop, "frame": alert.evidence_frame}.get(kind)
-    if field is None:
-        raise Http404("no such image")
-    return _serve(request, field, "alert.image_viewed", alert, image=kind)
+    return serve_biometric(
+        request,
+        alerts_visible_to(_user(request)),
+        alert_id,
+        lambda alert: _image({"probe": alert.probe_crop, "frame": alert.evidence_frame}, kind),
+        "alert.image_viewed",
+        image=kind,
+    )
 
 
 @login_required
 def sighting_image(request: HttpRequest, alert_id: int, sighting_id: int, kind: str) -> FileResponse:
-    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
-    sighting = get_object_or_404(alert.sightings, pk=sighting_id)
-    field = {"face": sighting.face_crop, "frame": sighting.frame_image}.get(kind)
-    if field is None:
-        raise Http404("no such image")
-    return _serve(request, field, "alert.image_viewed", alert, image=kind, sighting_id=sighting.pk)
+    def pick(alert: Alert) -> FieldFile:
+        sighting = get_object_or_404(alert.sightings, pk=sighting_id)
+        return _image({"face": sighting.face_crop, "frame": sighting.frame_image}, kind)
+
+    return serve_biometric(
+        request,
+        alerts_visible_to(_user(request)),
+        alert_id,
+        pick,
+        "alert.image_viewed",
+        image=kind,
+        sighting_id=sighting_id,
+    )
 
 
 @login_required
 def reference_photo(request: HttpRequest, alert_id: int, photo_id: int) -> FileResponse:
     """A reference photo of the alert's subject, only to someone who may see the alert."""
-    alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
-    if alert.subject is None:
-        raise Http404("a covered-face event has no reference photos")
-    photo = get_object_or_404(alert.subject.photos, pk=photo_id, status=ReferencePhoto.Status.ACCEPTED)
-    field = photo.face_crop or photo.image
-    return _serve(request, field, "subject.photo_viewed", alert.subject, photo_id=photo.pk, alert_id=alert.pk)
+
+    def pick(alert: Alert) -> FieldFile:
+        if alert.subject is None:
+            raise Http404("a covered-face event has no reference photos")
+        photo = get_object_or_404(alert.subject.photos, pk=photo_id, status=ReferencePhoto.Status.ACCEPTED)
+        return photo.face_crop or photo.image
+
+    return serve_biometric(
+        request,
+        alerts_visible_to(_user(request)),
+        alert_id,
+        pick,
+        "subject.photo_viewed",
+        audit_target=lambda alert: alert.subject,
+        photo_id=photo_id,
+        alert_id=alert_id,
+    )
 
 
 @require_POST

@@ -23,6 +23,7 @@ from accounts.models import User
 from alerts.access import can_run_cases
 from alerts.feed import serialize_alert
 from audit.log import record
+from bankwatch.biometrics import private
 from cases.models import Case
 
 MANIFEST = "SHA256SUMS"
@@ -168,5 +169,5 @@ def export_response(case: Case, user: User, request: HttpRequest) -> HttpRespons
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-evidence.zip"'
     response["X-Manifest-SHA256"] = manifest_sha256
-    response["Cache-Control"] = "private, no-store"
+    private(response)  # biometric data: no cache keeps it (bankwatch/biometrics.py)
     return response

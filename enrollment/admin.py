@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -24,6 +24,7 @@ from alerts.field_rates import field_rates
 from audit.log import record
 from enrollment import actions, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
+from enrollment.photos import serve_photo
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
 from recognition.model_id import model_id
 
@@ -457,7 +458,12 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
     def get_urls(self) -> list[Any]:
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/file/<str:kind>/", view(self.file_view), name="enrollment_referencephoto_file"),
+            # cacheable=True: the biometric helper sets the headers itself (private, no-store).
+            path(
+                "<int:pk>/file/<str:kind>/",
+                view(self.file_view, cacheable=True),
+                name="enrollment_referencephoto_file",
+            ),
             path("statuses/", view(self.statuses_view), name="enrollment_referencephoto_statuses"),
             path("reenroll-all/", view(self.reenroll_all_view), name="enrollment_referencephoto_reenroll_all"),
             *super().get_urls(),
@@ -466,14 +472,7 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
     def file_view(self, request: HttpRequest, pk: int, kind: str) -> FileResponse:
         if not is_curator(request):
             raise PermissionDenied
-        photo = get_object_or_404(ReferencePhoto, pk=pk)
-        field = {"image": photo.image, "crop": photo.face_crop}.get(kind)
-        if not field:
-            raise Http404
-        record("photo.viewed", photo, request=request, image=kind)
-        response = FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)
-        response["Cache-Control"] = "private, max-age=60"
-        return response
+        return serve_photo(request, pk, kind)
 
     def statuses_view(self, request: HttpRequest) -> JsonResponse:
         """For the pages' polling script: the status of the photos it shows."""

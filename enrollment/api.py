@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, parsers, permissions, serializers, status, viewsets
@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from audit.log import record
 from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
+from enrollment.photos import serve_photo
 from recognition.images import InvalidImageError
 
 
@@ -265,9 +266,4 @@ class PhotoFile(APIView):
 
     @extend_schema(operation_id="v1_photos_file", responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int, kind: str) -> FileResponse:
-        photo = ReferencePhoto.objects.filter(pk=pk).first()
-        field = {"image": photo.image, "crop": photo.face_crop}.get(kind) if photo else None
-        if not field:
-            raise Http404
-        record("photo.viewed", photo, request=request, image=kind)
-        return FileResponse(field.open("rb"), content_type="image/jpeg" if kind == "crop" else None)
+        return serve_photo(request, pk, kind)
