@@ -13,6 +13,7 @@ from pathlib import PurePath
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -183,16 +184,19 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
 
     1. Decode and analyse the photo outside any transaction (the slow part).
     2. Judge it with the quality gate (enrollment/quality.py).
-    3. In one transaction: the crop of the subject's face, the template for the current
-       model (or none, when rejected), the photo's status and reason, the audit entry.
+    3. In one transaction: the crop of the subject's face, the templates for the current
+       model (or none, when rejected: the face as it is, and the face behind a synthetic mask
+       for masked probes, recognition/masking.py), the photo's status and reason, the audit entry.
     Running it again (re-enroll) replaces this model's template of the photo.
     """
     from recognition.engine import get_engine
+    from recognition.masking import masked_embedding
 
     photo = ReferencePhoto.objects.get(pk=photo_id)
     try:
         engine = get_engine()
         image: NDArray[np.uint8] | None = None
+        masked: NDArray[np.float32] | None = None
         try:
             with photo.image.open("rb") as handle:
                 data = handle.read()
@@ -205,6 +209,8 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
             verdict = quality.check(image, engine.analyze(image))
             if verdict.accepted and verdict.face is not None:
                 verdict = _check_consistency(photo, verdict, engine.model_id)
+            if verdict.accepted and verdict.face is not None and settings.MASKED_TEMPLATES:
+                masked = masked_embedding(engine, image, verdict.face)
     except Exception as exc:  # the job broke, not the photo: say so now rather than stay pending
         logger.exception("enrollment of photo %s failed", photo_id)
         return _mark_failed(photo_id, f"Enrollment failed: {exc.__class__.__name__}: {exc}")
@@ -230,6 +236,14 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:
                 model_id=engine.model_id,
                 embedding=np.asarray(template_embedding(engine, verdict.face), dtype=np.float32).tobytes(),
             )
+            if masked is not None:  # the same face behind a synthetic mask, for masked probes
+                FaceTemplate.objects.create(
+                    photo=photo,
+                    subject_id=photo.subject_id,
+                    model_id=engine.model_id,
+                    embedding=np.asarray(masked, dtype=np.float32).tobytes(),
+                    masked=True,
+                )
             record(
                 "photo.accepted",
                 photo,
@@ -264,7 +278,9 @@ def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id
     """
     assert verdict.face is not None
     others = list(
-        FaceTemplate.objects.filter(subject_id=photo.subject_id, model_id=model_id, photo__status="accepted")
+        FaceTemplate.objects.filter(
+            subject_id=photo.subject_id, model_id=model_id, photo__status="accepted", masked=False
+        )
         .exclude(photo_id=photo.pk)
         .values_list("embedding", flat=True)
     )

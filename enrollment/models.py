@@ -121,10 +121,17 @@ class FaceTemplate(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="templates")
     model_id = models.CharField(max_length=100, db_index=True)
     embedding = models.BinaryField()  # float32, L2-normalised
+    # Embedded from the photo with a synthetic mask drawn over nose and mouth (recognition/masking.py):
+    # compared only with probes the covering step found masked, at a stricter threshold.
+    masked = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["photo", "model_id"], name="one_template_per_photo_and_model")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["photo", "model_id", "masked"], name="one_template_per_photo_model_and_kind"
+            )
+        ]
 
 
 class CounterExample(models.Model):

@@ -10,7 +10,9 @@
    thresholds; `heldout_csv` lists the covered-faces-dev ones for `evaluate_covering`.
    `exclude_sources` drops whole sources (e.g. `rwmfd`) from training to measure on them.
 3. Faces: the largest face the engine finds at the covering confidence floor, on the photo
-   and on `augment` copies of it (crop, down-scale to a small face, blur, JPEG, flip, light).
+   and on `augment` copies of it (crop, down-scale to a small face, blur, JPEG, flip, light);
+   every other face of an uncovered photo is a negative too (a bystander, or a headlight or a
+   bus window that the detector took for a face at a low score).
    Uncovered training faces also give a synthetic positive: a mask drawn from their landmarks
    (recognition/masking.py), so that the classifier sees masks on the faces of every source
    and not only on rwmfd's. (Drawn sunglasses were tried too and made real ones worse.)
@@ -210,7 +212,8 @@ def build_samples(
     for index, photo in enumerate(photos):
         rng = np.random.default_rng([seed, index])
         image = decode_image(photo.path.read_bytes(), max_side=DECODE_MAX_SIDE, formats=PHOTO_FORMATS)
-        face = largest(engine.analyze(image, min_confidence))
+        faces = [f for f in engine.analyze(image, min_confidence) if covering.is_classifiable(f)]
+        face = largest(faces)
         if progress:
             progress(index)
         if face is None:
@@ -218,9 +221,18 @@ def build_samples(
         samples.append(Sample(index, "original", _features(image, face, kinds), photo.targets))
         if photo.heldout:
             continue
+        if photo.label == "none":  # every other face of an uncovered photo: bystanders, and what only looks like a face
+            nothing = {name: 0 for name in covering.LABELS}
+            samples.extend(
+                Sample(index, "other-face", _features(image, f, kinds), nothing) for f in faces if f is not face
+            )
         for _ in range(augment_copies):
             copy, where = augment(image, face.box, rng)
-            found = [f for f in engine.analyze(copy, min_confidence) if _overlap(f.box, where) > 0.3]
+            found = [
+                f
+                for f in engine.analyze(copy, min_confidence)
+                if _overlap(f.box, where) > 0.3 and covering.is_classifiable(f)
+            ]
             best = largest(found)
             if best is not None:
                 samples.append(Sample(index, "augmented", _features(copy, best, kinds), photo.targets))

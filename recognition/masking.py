@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from recognition.engine import Face
+from recognition.engine import Engine, Face
 
 MASK_COLOURS: tuple[tuple[int, int, int], ...] = (
     (235, 225, 200),  # light blue surgical (BGR)
@@ -73,3 +73,22 @@ def draw_synthetic_mask(
         start, end = centre - across * 0.9 * eye_gap, centre + across * 0.9 * eye_gap
         cv2.line(out, tuple(np.round(start).astype(int)), tuple(np.round(end).astype(int)), shade, 1, cv2.LINE_AA)
     return out
+
+
+def face_row(face: Face) -> NDArray[np.float32]:
+    """The detector row (x, y, w, h, five landmark pairs, score) a Face was made from."""
+    return np.array(
+        [[*face.box, *(v for point in face.landmarks[:5] for v in point), face.confidence]], dtype=np.float32
+    )
+
+
+def masked_embedding(engine: Engine, image_bgr: NDArray[np.uint8], face: Face) -> NDArray[np.float32] | None:
+    """The template of `face` behind a synthetic mask (made as its plain template is,
+    recognition.decision.template_embedding), aligned on the face's own landmarks (the detector
+    is not asked again: a mask moves its nose and mouth points). None without five landmarks."""
+    if len(face.landmarks) < 5:
+        return None
+    from recognition.decision import template_embedding
+
+    masked = engine.describe(draw_synthetic_mask(image_bgr, face), face_row(face))
+    return template_embedding(engine, masked[0]) if masked else None

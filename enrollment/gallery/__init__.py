@@ -19,6 +19,7 @@ sketch.py, hnsw.py. This module holds what they share: the snapshot and the sear
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,8 @@ class Match:
     subject_id: int
     watchlist_id: int
     score: float  # cosine similarity of the probe to the subject's best template
-    threshold: float  # the watchlist's effective threshold
+    threshold: float  # the watchlist's effective threshold (plus the covered margin for a covered probe)
+    covered_probe: bool = False  # the probe face was masked: masked templates too, stricter threshold
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Snapshot:
     starts: NDArray[np.intp]  # first row of each subject in matrix
     template_subject: NDArray[np.intp]  # subject position of each template row
     template_ids: NDArray[np.int64]  # FaceTemplate.id of each row: the approximate index's keys
+    template_masked: NDArray[np.bool_]  # rows embedded behind a synthetic mask: for covered probes only
     subject_ids: NDArray[np.int64]
     watchlist_ids: NDArray[np.int64]
     thresholds: NDArray[np.float64]
@@ -123,15 +126,16 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
             subject__status=Subject.Status.ACTIVE,
             subject__watchlist__is_active=True,
             photo__status="accepted",
+            masked__in=[False, True] if settings.MASKED_TEMPLATES else [False],
         )
         .order_by("subject_id", "id")
-        .values_list("subject_id", "id", "subject__watchlist_id", "subject__expires_at", "embedding")
+        .values_list("subject_id", "id", "subject__watchlist_id", "subject__expires_at", "embedding", "masked")
     )
     subject_ids: list[int] = []
     starts: list[int] = []
     template_subject: list[int] = []
     subjects: dict[int, dict[str, Any]] = {}
-    for i, (subject_id, _, watchlist_id, expires_at, _) in enumerate(rows):
+    for i, (subject_id, _, watchlist_id, expires_at, _, _) in enumerate(rows):
         if not subject_ids or subject_ids[-1] != subject_id:
             subject_ids.append(subject_id)
             starts.append(i)
@@ -163,6 +167,7 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         starts=np.array(starts, dtype=np.intp),
         template_subject=np.array(template_subject, dtype=np.intp),
         template_ids=np.array([row[1] for row in rows], dtype=np.int64),
+        template_masked=np.array([row[5] for row in rows], dtype=bool),
         subject_ids=np.array(subject_ids, dtype=np.int64),
         watchlist_ids=np.array([subjects[s]["watchlist_id"] for s in subject_ids], dtype=np.int64),
         thresholds=np.array(
@@ -236,9 +241,15 @@ def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDAr
     return result
 
 
-def search(embeddings: NDArray[np.float32], *, branch_id: int) -> list[list[Match]]:
+def search(
+    embeddings: NDArray[np.float32], *, branch_id: int, covered: Sequence[bool] | None = None
+) -> list[list[Match]]:
     """For each probe embedding (rows, L2-normalised, from get_engine()), the subjects whose best
     template score >= their watchlist's effective threshold, best first.
+
+    A probe marked in `covered` (the covering step found it masked) is also compared with the
+    masked templates, and needs BANKWATCH_COVERED_THRESHOLD_MARGIN more than the threshold;
+    other probes never see the masked templates (docs/recognition.md).
 
     Only matchable subjects (status active, not past expires_at), active watchlists that apply
     to this branch (watchlist.banks / .branches empty = all), templates of the current engine's
@@ -253,22 +264,27 @@ def search(embeddings: NDArray[np.float32], *, branch_id: int) -> list[list[Matc
         return [[] for _ in range(probes.shape[0])]
     now = timezone.now().timestamp()
     allowed = gallery.allowed_for_branch(branch_id) & (gallery.expires > now)
+    masked_probe = np.zeros(len(probes), dtype=bool) if covered is None else np.asarray(covered, dtype=bool)
+    margin = settings.COVERED_THRESHOLD_MARGIN
     candidates = _candidate_rows(gallery, probes)
     results: list[list[Match]] = []
     if candidates is None:
         # One product for all probes; the best template of each subject by reduceat over its rows.
-        scores_all = np.maximum.reduceat(probes @ gallery.matrix.T, gallery.starts, axis=1)
+        products = probes @ gallery.matrix.T
+        products[np.ix_(~masked_probe, gallery.template_masked)] = -np.inf
+        scores_all = np.maximum.reduceat(products, gallery.starts, axis=1)
     for i, probe in enumerate(probes):
         if candidates is None:
             scores = scores_all[i]
         else:
-            rows = candidates[i]
+            rows = candidates[i] if masked_probe[i] else candidates[i][~gallery.template_masked[candidates[i]]]
             scores = np.full(len(gallery.subject_ids), -np.inf, dtype=np.float32)
             np.maximum.at(scores, gallery.template_subject[rows], gallery.matrix[rows] @ probe)
-        hits = np.flatnonzero(allowed & (scores >= gallery.thresholds))
+        thresholds = gallery.thresholds + (margin if masked_probe[i] else 0.0)
+        hits = np.flatnonzero(allowed & (scores >= thresholds))
         matches = []
         for pos in hits:
-            score, threshold = float(scores[pos]), float(gallery.thresholds[pos])
+            score, threshold = float(scores[pos]), float(thresholds[pos])
             counter = gallery.counter_examples.get(int(pos))
             if counter is not None and len(counter):
                 nearest = float(np.max(counter @ probe))
@@ -280,6 +296,7 @@ def search(embeddings: NDArray[np.float32], *, branch_id: int) -> list[list[Matc
                     watchlist_id=int(gallery.watchlist_ids[pos]),
                     score=score,
                     threshold=threshold,
+                    covered_probe=bool(masked_probe[i]),
                 )
             )
         matches.sort(key=lambda m: m.score, reverse=True)
