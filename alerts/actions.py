@@ -280,6 +280,28 @@ def transition(
     return alert
 
 
+UNREVIEWED_FROM = (Alert.Status.NEW, Alert.Status.IN_REVIEW)
+
+
+@transaction.atomic
+def close_unreviewed(alert: Alert) -> bool:
+    """Retention's move: an alert nobody decided on within BANKWATCH_RETENTION_OPEN_ALERT_DAYS is
+    dismissed as unreviewed (row, audit entry, feed event); False when someone moved it meanwhile."""
+    claimed = Alert.objects.filter(pk=alert.pk, version=alert.version, status__in=UNREVIEWED_FROM).update(
+        status=Alert.Status.DISMISSED,
+        dismiss_reason=Alert.DismissReason.UNREVIEWED,
+        version=alert.version + 1,
+        updated_at=timezone.now(),
+    )
+    if claimed != 1:
+        return False
+    from_status = alert.status
+    alert.refresh_from_db()
+    record("alert.closed_unreviewed", alert, actor_label="retention", from_status=from_status, to_status=alert.status)
+    emit(alert, "alert.updated")
+    return True
+
+
 def review_alert(
     alert: Alert,
     user: User,

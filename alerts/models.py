@@ -91,6 +91,8 @@ class Alert(models.Model):
         DUPLICATE = "duplicate", _("Duplicate")
         OTHER = "other", _("Other")
         FALSE_ALARM = "false_alarm", _("False alarm")
+        # Nobody reviewed it within BANKWATCH_RETENTION_OPEN_ALERT_DAYS (retention closed it).
+        UNREVIEWED = "unreviewed", _("Closed unreviewed")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MATCH, db_index=True)
     subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts")

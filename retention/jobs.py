@@ -18,7 +18,10 @@ file is a no-op) rather than bytes nothing points at any more.
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
 5. Bulk imports: the CSV and zip of photos of a finished import go RETENTION_IMPORT_DAYS after it.
-6. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
+6. Open alerts: a match alert still new or in review RETENTION_OPEN_ALERT_DAYS after it was last
+   seen is dismissed as unreviewed (alerts.actions.close_unreviewed) and its images go at once.
+7. Feed events (the replay log of the live feed) older than RETENTION_FEED_EVENT_DAYS go.
+8. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
    that no row points at, older than RETENTION_ORPHAN_GRACE_SECONDS: a process died between
    saving the file and committing its row.
 """
@@ -33,12 +36,14 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
-from alerts.models import Alert, Frame, Sighting
+from alerts.actions import close_unreviewed
+from alerts.models import Alert, AlertEvent, Frame, Sighting
 from audit.log import record
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 
 logger = logging.getLogger(__name__)
 ACTOR = "retention"
+UNREVIEWED_STATUSES = (Alert.Status.NEW, Alert.Status.IN_REVIEW)
 
 
 def _delete_files(*files: FieldFile) -> int:
@@ -186,14 +191,32 @@ def purge_finished_imports(now: datetime) -> int:
     return purged
 
 
+def close_stale_open_alerts(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_OPEN_ALERT_DAYS)
+    stale = Alert.objects.filter(kind=Alert.Kind.MATCH, status__in=UNREVIEWED_STATUSES, last_seen_at__lt=cutoff)
+    closed = [alert.pk for alert in stale.iterator() if close_unreviewed(alert)]
+    _purge_alert_images(Alert.objects.filter(pk__in=closed))
+    return len(closed)
+
+
+def purge_feed_events(now: datetime) -> int:
+    cutoff = now - timedelta(days=settings.RETENTION_FEED_EVENT_DAYS)
+    deleted, _ = AlertEvent.objects.filter(created_at__lt=cutoff).delete()
+    if deleted:
+        record("retention.feed_events_purged", actor_label=ACTOR, events=deleted)
+    return deleted
+
+
 def run_all(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     result = {
+        "open_alerts_closed": close_stale_open_alerts(now),
         "dismissed_alerts_purged": purge_dismissed_alerts(now),
         "covered_events_purged": purge_covered_events(now),
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
         "imports_purged": purge_finished_imports(now),
+        "feed_events_purged": purge_feed_events(now),
     }
     result["orphan_files"] = orphans = _purge_orphan_files(now)
     if orphans:

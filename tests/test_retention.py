@@ -63,6 +63,7 @@ def test_a_dismissed_alerts_images_are_purged_after_the_retention_period(dismiss
 
 def test_images_of_alerts_still_open_or_confirmed_are_kept(cast, camera_with_token, settings):
     settings.RETENTION_DISMISSED_ALERT_DAYS = 0
+    settings.RETENTION_OPEN_ALERT_DAYS = 1000  # closing stale open alerts is tested below
     camera, _ = camera_with_token
     open_alert = make_alert(camera, make_subject("A"))
     confirmed = make_alert(camera, make_subject("B"))
@@ -112,6 +113,8 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
         "orphan_files": 1,
         "expired_subjects_purged": 0,
         "imports_purged": 0,
+        "open_alerts_closed": 0,
+        "feed_events_purged": 0,
     }
     assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1}
     assert AuditEntry.objects.get(action="retention.orphan_files_purged").detail == {"files": 1}
@@ -240,6 +243,8 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
         "orphan_files",
         "expired_subjects_purged",
         "imports_purged",
+        "open_alerts_closed",
+        "feed_events_purged",
     }
 
 
@@ -251,3 +256,40 @@ def test_retention_is_on_the_beat_schedule_and_the_embedded_scheduler_stays_off_
     app.loader.import_default_modules()
     assert "retention.run" in app.tasks
     assert scheduler.start_embedded_beat() is False
+
+
+def test_an_alert_left_open_is_closed_as_unreviewed_and_its_images_purged(cast, camera_with_token, settings):
+    settings.RETENTION_OPEN_ALERT_DAYS = 30
+    settings.RETENTION_FEED_EVENT_DAYS = 1000  # keep the event the move made, to look at it
+    camera, _ = camera_with_token
+    stale = make_alert(camera, make_subject("A"))
+    make_sighting(stale)
+    in_review = make_alert(camera, make_subject("B"))
+    review_alert(in_review, cast["alice"], "start_review", version=in_review.version)
+    confirmed = make_alert(camera, make_subject("C"))
+    review_alert(confirmed, cast["alice"], "confirm", version=confirmed.version)
+    names = stored_names(stale) + stored_names(in_review)
+    assert len(names) >= 6
+    assert run_all(timezone.now() + 29 * DAY)["open_alerts_closed"] == 0
+    result = run_all(timezone.now() + 31 * DAY)
+    assert result["open_alerts_closed"] == 2
+    assert not any(default_storage.exists(name) for name in names)
+    for alert in (stale, in_review):
+        alert.refresh_from_db()
+        assert alert.status == Alert.Status.DISMISSED and alert.dismiss_reason == Alert.DismissReason.UNREVIEWED
+        assert AuditEntry.objects.filter(action="alert.closed_unreviewed", object_id=str(alert.pk)).exists()
+        assert alert.events.filter(kind="alert.updated", payload__status="dismissed").exists()
+    confirmed.refresh_from_db()
+    assert confirmed.status == Alert.Status.CONFIRMED and all(default_storage.exists(n) for n in stored_names(confirmed))
+
+
+def test_feed_events_are_purged_after_their_retention_period(cast, camera_with_token, settings):
+    from alerts.models import AlertEvent
+
+    settings.RETENTION_FEED_EVENT_DAYS = 7
+    settings.RETENTION_OPEN_ALERT_DAYS = 1000
+    make_alert(camera_with_token[0], make_subject("A"))
+    assert AlertEvent.objects.count() == 1
+    assert run_all(timezone.now() + 6 * DAY)["feed_events_purged"] == 0
+    assert run_all(timezone.now() + 8 * DAY)["feed_events_purged"] == 1
+    assert not AlertEvent.objects.exists()
