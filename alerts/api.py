@@ -17,7 +17,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import MultiPartParser
@@ -34,7 +34,8 @@ from alerts.models import Alert
 from audit.log import record
 from bankwatch.api import ErrorSerializer
 from cameras import signing
-from cameras.models import Camera
+from cameras.devices import device_from_request
+from cameras.models import Camera, DeviceKind, PairedDevice
 from recognition.images import InvalidImageError
 
 # --- Frames from cameras ---------------------------------------------------
@@ -65,6 +66,32 @@ class CameraTokenAuthentication(BaseAuthentication):
         return 'Camera realm="bankwatch"'
 
 
+@dataclass(frozen=True)
+class DeviceCredentials:
+    camera: Camera
+    device: PairedDevice
+
+
+class CaptureDeviceAuthentication(BaseAuthentication):
+    """A browser paired as a camera's capture device (`pair_display ID --capture`, cameras/devices.py):
+    its HttpOnly device cookie for the camera named in `X-BankWatch-Camera`, and Django's CSRF check,
+    since a cookie travels by itself. Such a browser cannot sign requests (it never sees its token)."""
+
+    def authenticate(self, request: Request) -> tuple[Any, DeviceCredentials] | None:
+        camera_id = request.META.get("HTTP_X_BANKWATCH_CAMERA", "")
+        if not camera_id.isdigit():
+            return None
+        device = device_from_request(request._request, int(camera_id), DeviceKind.CAPTURE)
+        if device is None:
+            raise AuthenticationFailed("this browser is not paired as that camera's capture device")
+        check = CSRFCheck(lambda request: None)  # type: ignore[arg-type, return-value]
+        check.process_request(request._request)
+        reason = check.process_view(request._request, None, (), {})  # type: ignore[arg-type]
+        if reason:
+            raise PermissionDenied(f"CSRF failed: {reason}")
+        return AnonymousUser(), DeviceCredentials(device.camera, device)
+
+
 class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """How the OpenAPI schema describes camera authentication."""
 
@@ -75,9 +102,17 @@ class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Camera <token>"}
 
 
+class CaptureDeviceScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "alerts.api.CaptureDeviceAuthentication"
+    name = "captureDevice"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "header", "name": "X-BankWatch-Camera", "description": "paired browser"}
+
+
 class IsCamera(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.auth, CameraCredentials)
+        return isinstance(request.auth, CameraCredentials | DeviceCredentials)
 
 
 class PayloadTooLargeError(APIException):
@@ -109,7 +144,7 @@ def _check_signature(request: Request, credentials: CameraCredentials) -> None:
 
 
 class FrameUploadView(APIView):
-    authentication_classes = [CameraTokenAuthentication]
+    authentication_classes = [CameraTokenAuthentication, CaptureDeviceAuthentication]
     permission_classes = [IsCamera]
     parser_classes = [MultiPartParser]
 
@@ -126,10 +161,11 @@ class FrameUploadView(APIView):
     )
     def post(self, request: Request) -> Response:
         """Push one camera frame for recognition. Answers once it is stored and queued."""
-        credentials: CameraCredentials = request.auth  # type: ignore[assignment]
+        credentials: CameraCredentials | DeviceCredentials = request.auth  # type: ignore[assignment]
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
             raise PayloadTooLargeError(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
-        _check_signature(request, credentials)
+        if isinstance(credentials, CameraCredentials):
+            _check_signature(request, credentials)
         upload = FrameUploadSerializer(data=request.data)
         if not upload.is_valid():
             return Response({"error": "invalid upload", "fields": upload.errors}, status=400)

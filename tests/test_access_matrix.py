@@ -92,7 +92,9 @@ NOTE = lambda w, user: {"text": "seen again at noon"}  # noqa: E731
 MATRIX: dict[str, Entry] = {
     "": Entry(ANY),
     "healthz": Entry(ANY),
-    "pair/": Entry(ANY),
+    "pair/": Entry(ANY),  # a device's sign-in step: trades a one-time code for its token
+    # The capture page: only a browser paired with this camera as its capture device.
+    "camera/<int:camera_id>/capture/": Entry(roles("capture"), kwargs=lambda w: {"camera_id": w["camera"].pk}),
     # The entrance display: only a browser paired with this camera as its display.
     "entrance/<int:camera_id>/": Entry(
         roles("display"), kwargs=lambda w: {"camera_id": w["camera"].pk}

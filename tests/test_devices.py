@@ -5,6 +5,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -33,6 +34,13 @@ def pair(client: Client, code: str) -> tuple[int, str | None]:
     response = client.post("/pair/", {"code": code})
     cookie = next((c.value for name, c in response.cookies.items() if name.startswith("bw_device_")), None)
     return response.status_code, cookie
+
+
+def pair_with_csrf(client: Client, code: str) -> int:
+    """The pairing form as a browser fills it in: GET it (which sets the CSRF cookie), then POST."""
+    client.get("/pair/")
+    token = client.cookies["csrftoken"].value
+    return client.post("/pair/", {"code": code, "csrfmiddlewaretoken": token}).status_code
 
 
 def test_pair_display_prints_a_code_that_is_stored_only_as_its_hash_and_audited(camera):
@@ -126,3 +134,35 @@ def test_create_camera_sets_the_role_and_refuses_an_unknown_one():
     with pytest.raises(Exception):  # noqa: B017 - argparse's error
         call_command("create_camera", "--bank", "B", "--branch", "BR", "--name", "X", "--role", "roof")
     assert not Camera.objects.filter(name="X").exists()
+
+
+def test_a_capture_device_sends_frames_through_the_frame_api_with_its_cookie_and_csrf_only(
+    camera, dataset, monkeypatch
+):
+    from alerts import ingest
+    from alerts.models import Frame
+
+    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id: None)  # recognition is not under test here
+    browser = Client(enforce_csrf_checks=True)
+    code, _ = issue_pairing_code(camera, "capture")
+    assert pair_with_csrf(browser, code) == 302
+    page = browser.get(f"/camera/{camera.pk}/capture/")
+    assert page.status_code == 200
+    csrf = page.context["config"]["csrfToken"]
+
+    def post(client: Client, camera_id: int, csrf: str = "") -> int:
+        image = SimpleUploadedFile("frame.jpg", (dataset / "img1.jpg").read_bytes(), "image/jpeg")
+        headers = {"X-BankWatch-Camera": str(camera_id)} | ({"X-CSRFToken": csrf} if csrf else {})
+        return client.post("/api/v1/frames", {"image": image}, headers=headers).status_code
+
+    assert post(browser, camera.pk, csrf) == 202
+    assert Frame.objects.filter(camera=camera).count() == 1
+    assert post(browser, camera.pk) == 403  # no CSRF token
+    other = create_camera("Saigon Bank", "District 1", "Counter")[0]
+    assert post(browser, other.pk, csrf) in (401, 403)
+    display = Client(enforce_csrf_checks=True)
+    code, _ = issue_pairing_code(camera, "display")
+    assert pair_with_csrf(display, code) == 302
+    assert display.get(f"/camera/{camera.pk}/capture/").status_code == 403
+    assert post(display, camera.pk, csrf) in (401, 403)
+    assert Frame.objects.filter(camera=camera).count() == 1

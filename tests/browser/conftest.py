@@ -67,6 +67,19 @@ class Server:
     url: str
     camera_token: str
     log: Path
+    env: dict[str, str]
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """Run a manage.py command against the server's data folder; its stdout."""
+        done = subprocess.run(
+            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
+            env=self.env | (extra_env or {}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout
 
     def push_frame(self, image: Path) -> dict[str, Any]:
         """POST a camera frame to the frame API, as a camera does."""
@@ -146,7 +159,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:]) from None
                 time.sleep(0.3)
-        yield Server(url=url, camera_token=token, log=log)
+        yield Server(url=url, camera_token=token, log=log, env=env)
     finally:
         process.terminate()
         try:
