@@ -79,3 +79,15 @@ def test_every_sface_runtime_is_one_module_behind_the_one_interface():
     for name in runtimes.RUNTIMES:
         assert isinstance(runtimes.available(name), bool)
     assert runtimes.available("onnxruntime")
+
+
+def test_one_feed_client_one_language_switcher_and_one_javascript_dialect():
+    import re
+
+    scripts = {path.name: path.read_text() for path in (ROOT / "static" / "js").glob("*.js")}
+    assert [name for name, text in scripts.items() if "new WebSocket" in text] == ["feed.js"]
+    modern = re.compile(r"\b(const|let|async|await|class)\s|=>")
+    assert [name for name, text in scripts.items() if modern.search(text)] == []
+    templates = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "templates").rglob("*.html")}
+    switchers = [name for name, text in templates.items() if 'name="language"' in text]
+    assert switchers == ["templates/includes/language_switcher.html"]

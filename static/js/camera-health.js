@@ -18,23 +18,18 @@
   });
   var shown = {};
 
+  var template = document.getElementById("camera-alert-template");
+
   function item(camera) {
-    var li = document.createElement("li");
+    var li = template.content.firstElementChild.cloneNode(true);
     li.dataset.cameraId = camera.camera_id;
     li.dataset.status = camera.status;
-    li.className = "camera-alert " + camera.status;
-    var title = document.createElement("strong");
-    title.textContent = (labels.statuses[camera.status] || camera.status) + ": " + camera.name;
-    li.appendChild(title);
-    var where = document.createElement("span");
-    where.textContent = " · " + camera.branch + (camera.since ? " · " + labels.since + " " + timeFormat.format(new Date(camera.since)) : "");
-    li.appendChild(where);
-    if (camera.last_error) {
-      var why = document.createElement("div");
-      why.className = "muted";
-      why.textContent = camera.last_error;
-      li.appendChild(why);
-    }
+    li.classList.add(camera.status);
+    li.querySelector('[data-field="title"]').textContent = (labels.statuses[camera.status] || camera.status) + ": " + camera.name;
+    li.querySelector('[data-field="where"]').textContent =
+      " · " + camera.branch + (camera.since ? " · " + labels.since + " " + timeFormat.format(new Date(camera.since)) : "");
+    var why = li.querySelector('[data-field="error"]');
+    if (camera.last_error) { why.textContent = camera.last_error; } else { why.remove(); }
     return li;
   }
 

@@ -1,8 +1,8 @@
-/* BankWatch live dashboard: the queue of open alerts, kept current over a WebSocket.
+/* BankWatch live dashboard: the queue of open alerts, kept current over the live feed.
  *
  * The page renders the queue as it was at load, with the id of the last feed event it
- * reflects. The socket asks for everything after that id, on the first connect and on
- * every reconnect, so a dropped connection loses nothing; each event id is applied once.
+ * reflects; static/js/feed.js resumes from that id on every (re)connect, applies each event
+ * once and backs off. Rows are cloned from the page's <template> elements.
  */
 (function () {
   "use strict";
@@ -12,8 +12,8 @@
   var empty = document.getElementById("queue-empty");
   var statusBox = document.getElementById("feed-status");
   var enableButton = document.getElementById("enable-alerts");
-  var state = { lastEventId: config.lastEventId, seen: {}, socket: null, retry: 0, events: 0 };
-  window.bankwatchFeed = state; // read by the browser tests and handy in the console
+  var alertRow = document.getElementById("alert-row-template");
+  var coveredRowTemplate = document.getElementById("covered-row-template");
 
   var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "vi", {
     timeZone: config.timeZone, dateStyle: "short", timeStyle: "medium", hourCycle: "h23"
@@ -24,11 +24,22 @@
   });
   function score(value) { return scoreFormat.format(value); }
 
-  function text(tag, value, className) {
-    var el = document.createElement(tag);
-    el.textContent = value;
-    if (className) { el.className = className; }
-    return el;
+  function clone(template) { return template.content.firstElementChild.cloneNode(true); }
+  function field(tr, name) { return tr.querySelector('[data-field="' + name + '"]'); }
+  function fill(tr, name, value) { field(tr, name).textContent = value; }
+
+  function common(tr, alert) {
+    tr.dataset.alertId = alert.id;
+    tr.dataset.createdAt = alert.created_at;
+    tr.classList.add("status-" + alert.status);
+    fill(tr, "raised", timeFormat.format(new Date(alert.created_at)));
+    fill(tr, "where", alert.branch.name + " / " + alert.camera.name);
+    fill(tr, "sightings", String(alert.sightings));
+    fill(tr, "status", labels.statuses[alert.status] || alert.status);
+    tr.addEventListener("click", function (event) {
+      if (event.target.tagName !== "A") { window.location.href = alert.url; }
+    });
+    return tr;
   }
 
   function matchesFilters(alert) {
@@ -50,40 +61,30 @@
   // A covered-face event names no one: its row shows the frame (every other face pixelated) and
   // what covered the face, in its own colour; its sound is its own too.
   function coveredRow(alert) {
-    var tr = document.createElement("tr");
-    tr.dataset.alertId = alert.id;
-    tr.dataset.createdAt = alert.created_at;
-    tr.dataset.kind = "covered";
-    tr.className = "alert-row covered-row status-" + alert.status;
-    var swatch = document.createElement("td");
-    swatch.className = "swatch";
-    swatch.title = labels.covered;
-    tr.appendChild(swatch);
-    tr.appendChild(text("td", timeFormat.format(new Date(alert.created_at))));
-    var what = document.createElement("td");
+    var tr = common(clone(coveredRowTemplate), alert);
+    field(tr, "swatch").title = labels.covered;
+    var thumb = field(tr, "thumb");
     if (alert.images.frame) {
-      var img = document.createElement("img");
-      img.className = "covered-thumb";
-      img.src = alert.images.frame;
-      img.alt = labels.coveredAtDoor;
-      what.appendChild(img);
+      thumb.src = alert.images.frame;
+      thumb.alt = labels.coveredAtDoor;
+    } else {
+      thumb.remove();
     }
-    var link = text("a", labels.covered);
+    var link = field(tr, "link");
+    link.textContent = labels.covered;
     link.href = alert.url;
-    what.appendChild(link);
-    alert.covering && alert.covering.labels.forEach(function (label) {
-      what.appendChild(document.createTextNode(" "));
-      what.appendChild(text("span", labels.coveringNames[label] || label, "label label-" + label));
-    });
-    tr.appendChild(what);
-    tr.appendChild(text("td", labels.noIdentity, "muted"));
-    tr.appendChild(text("td", alert.branch.name + " / " + alert.camera.name));
-    tr.appendChild(text("td", coveringText(alert), "num covering"));
-    tr.appendChild(text("td", String(alert.sightings), "num"));
-    tr.appendChild(text("td", labels.statuses[alert.status] || alert.status, "status-label"));
-    tr.addEventListener("click", function (event) {
-      if (event.target.tagName !== "A") { window.location.href = alert.url; }
-    });
+    var labelBox = field(tr, "labels");
+    if (alert.covering) {
+      alert.covering.labels.forEach(function (label) {
+        var span = document.createElement("span");
+        span.className = "label label-" + label;
+        span.textContent = labels.coveringNames[label] || label;
+        labelBox.appendChild(document.createTextNode(" "));
+        labelBox.appendChild(span);
+      });
+    }
+    fill(tr, "identity", labels.noIdentity);
+    fill(tr, "covering", coveringText(alert));
     return tr;
   }
 
@@ -98,29 +99,14 @@
 
   function row(alert) {
     if (alert.kind === "covered") { return coveredRow(alert); }
-    var tr = document.createElement("tr");
-    tr.dataset.alertId = alert.id;
-    tr.dataset.createdAt = alert.created_at;
-    tr.className = "alert-row status-" + alert.status;
+    var tr = common(clone(alertRow), alert);
     tr.style.setProperty("--watchlist-colour", alert.watchlist.colour);
-    var swatch = document.createElement("td");
-    swatch.className = "swatch";
-    swatch.title = alert.watchlist.name;
-    tr.appendChild(swatch);
-    tr.appendChild(text("td", timeFormat.format(new Date(alert.created_at))));
-    var subject = document.createElement("td");
-    var link = text("a", alert.subject.name);
+    field(tr, "swatch").title = alert.watchlist.name;
+    var link = field(tr, "link");
+    link.textContent = alert.subject.name;
     link.href = alert.url;
-    subject.appendChild(link);
-    tr.appendChild(subject);
-    tr.appendChild(text("td", alert.watchlist.name));
-    tr.appendChild(text("td", alert.branch.name + " / " + alert.camera.name));
-    tr.appendChild(text("td", score(alert.score) + " / " + score(alert.threshold), "num"));
-    tr.appendChild(text("td", String(alert.sightings), "num"));
-    tr.appendChild(text("td", labels.statuses[alert.status] || alert.status, "status-label"));
-    tr.addEventListener("click", function (event) {
-      if (event.target.tagName !== "A") { window.location.href = alert.url; }
-    });
+    fill(tr, "watchlist", alert.watchlist.name);
+    fill(tr, "score", score(alert.score) + " / " + score(alert.threshold));
     return tr;
   }
 
@@ -195,18 +181,11 @@
   setInterval(remindUnacknowledged, 20000);
 
   function handle(message) {
-    if (message.type === "replay.done") { setStatus("up"); return; }
     if (message.type === "camera.updated") {  // camera health (static/js/camera-health.js)
       if (window.bankwatchCameras) { window.bankwatchCameras.update(message.camera); }
       return;
     }
     if (message.type !== "alert.created" && message.type !== "alert.updated") { return; }
-    if (message.event_id) {
-      if (state.seen[message.event_id]) { return; }
-      state.seen[message.event_id] = true;
-      state.lastEventId = Math.max(state.lastEventId, message.event_id);
-    }
-    state.events += 1;
     var added = upsert(message.alert);
     if (mustAcknowledge(message.alert) && message.alert.status === "new") {
       pending[message.alert.id] = message.alert;
@@ -221,26 +200,6 @@
     statusBox.className = "status " + (kind === "up" ? "up" : "down");
     statusBox.textContent = kind === "up" ? labels.up : kind === "catching" ? labels.catchingUp : labels.down;
     statusBox.dataset.state = kind;
-  }
-
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + statusBox.dataset.ws + "?last_event_id=" + state.lastEventId);
-    state.socket = socket;
-    var opened = false;
-    socket.onopen = function () { opened = true; state.retry = 0; setStatus("catching"); };
-    socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
-    socket.onclose = function () {
-      setStatus("down");
-      if (!opened) {
-        // Refused at the handshake: if the session has ended, go to the sign-in page instead of retrying forever.
-        fetch(window.location.pathname, { redirect: "manual", credentials: "same-origin" }).then(function (response) {
-          if (response.type === "opaqueredirect") { window.location.reload(); }
-        }).catch(function () {});
-      }
-      state.retry = Math.min(state.retry + 1, 6);
-      setTimeout(connect, 500 * state.retry);
-    };
   }
 
   JSON.parse(document.getElementById("initial-queue").textContent).forEach(function (alert) {
@@ -261,5 +220,10 @@
       }
     });
   }
-  if (config.hasFeed && statusBox) { connect(); }
+  // window.bankwatchFeed: read by the browser tests and handy in the console.
+  window.bankwatchFeed = config.hasFeed && statusBox
+    ? window.BankWatchFeed.open({
+      path: statusBox.dataset.ws, lastEventId: config.lastEventId, onMessage: handle, onStatus: setStatus
+    })
+    : { lastEventId: config.lastEventId, events: 0 };
 })();

@@ -1,15 +1,15 @@
-// Bulk import page: poll the job's progress and fill the bar and the report of rejections.
+/* Bulk import page: poll the job's progress and fill the bar and the report of rejections. */
 (function () {
   "use strict";
-  const box = document.getElementById("import-progress");
-  if (!box) return;
-  const bar = box.querySelector("progress");
-  const summary = box.querySelector(".summary");
-  const report = box.querySelector(".report");
+  var box = document.getElementById("import-progress");
+  if (!box) { return; }
+  var bar = box.querySelector("progress");
+  var summary = box.querySelector(".summary");
+  var report = box.querySelector(".report");
 
   function cell(row, text) {
-    const td = document.createElement("td");
-    td.textContent = text == null ? "" : String(text);
+    var td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
     row.appendChild(td);
   }
 
@@ -17,30 +17,31 @@
     bar.value = p.percent;
     summary.textContent = p.status + ": " + p.subjects_created + "/" + p.rows + " subjects, " +
       p.photos_done + "/" + p.photos + " photos checked, " + p.accepted + " accepted";
-    const rows = [];
-    for (const problem of p.problems) rows.push([problem.row, "", problem.photo, problem.reason]);
-    for (const r of p.rejected) rows.push(["", r.subject, r.photo, r.reason]);
+    var rows = [];
+    p.problems.forEach(function (problem) { rows.push([problem.row, "", problem.photo, problem.reason]); });
+    p.rejected.forEach(function (r) { rows.push(["", r.subject, r.photo, r.reason]); });
     report.replaceChildren();
-    if (!rows.length) rows.push(["", "", "", "–"]);
-    for (const values of rows) {
-      const tr = document.createElement("tr");
-      values.forEach((v) => cell(tr, v));
+    if (!rows.length) { rows.push(["", "", "", "–"]); }
+    rows.forEach(function (values) {
+      var tr = document.createElement("tr");
+      values.forEach(function (v) { cell(tr, v); });
       report.appendChild(tr);
-    }
+    });
   }
 
-  async function poll() {
-    try {
-      const response = await fetch(box.dataset.url, { credentials: "same-origin" });
-      if (response.ok) {
-        const progress = await response.json();
+  function poll() {
+    fetch(box.dataset.url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { return null; }
+      return response.json();
+    }).then(function (progress) {
+      if (progress) {
         render(progress);
-        if (progress.finished) return;
+        if (progress.finished) { return; }
       }
-    } catch (e) {
-      /* network hiccup: try again below */
-    }
-    setTimeout(poll, 1000);
+      setTimeout(poll, 1000);
+    }).catch(function () {
+      setTimeout(poll, 1000); // network hiccup: try again
+    });
   }
   poll();
 })();

@@ -10,7 +10,7 @@
   var prompt = document.getElementById("prompt");
   var paused = document.getElementById("paused");
   var soundToggle = document.getElementById("sound-toggle");
-  var state = { frames: 0, lastAt: 0, lastFrameAt: 0, lastCoveredAt: 0, covered: false, socket: null, retry: 0 };
+  var state = { frames: 0, lastAt: 0, lastFrameAt: 0, lastCoveredAt: 0, covered: false, feed: null };
   window.bankwatchEntrance = state; // read by the browser tests
   var soundOn = localStorage.getItem("bankwatch.entrance.sound") === "on";
   var chime = new Audio(config.sound);
@@ -66,17 +66,10 @@
     if (state.lastFrameAt && now - state.lastFrameAt > config.staleAfterMs) { paused.hidden = false; }
   }, 250);
 
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + config.socket);
-    state.socket = socket;
-    socket.onopen = function () { state.retry = 0; body.dataset.socket = "up"; };
-    socket.onmessage = function (event) { handle(JSON.parse(event.data)); };
-    socket.onclose = function () {
-      body.dataset.socket = "down";
-      state.retry = Math.min(state.retry + 1, 6);
-      setTimeout(connect, 500 * state.retry);
-    };
-  }
-  connect();
+  // The display's socket carries frames, not feed events: nothing to resume, only to reconnect.
+  state.feed = window.BankWatchFeed.open({
+    path: config.socket,
+    onMessage: handle,
+    onStatus: function (status) { body.dataset.socket = status === "down" ? "down" : "up"; }
+  });
 })();

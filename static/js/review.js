@@ -37,18 +37,14 @@
   var config = JSON.parse(document.getElementById("review-config").textContent);
   if (!config.hasFeed) { return; }
   var banner = document.getElementById("changed-meanwhile");
-  var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-  function listen(lastEventId) {
-    var socket = new WebSocket(scheme + window.location.host + "/ws/alerts/?last_event_id=" + lastEventId);
-    socket.onmessage = function (event) {
-      var message = JSON.parse(event.data);
-      if (message.event_id) { lastEventId = Math.max(lastEventId, message.event_id); }
+  window.bankwatchFeed = window.BankWatchFeed.open({
+    path: "/ws/alerts/",
+    lastEventId: config.lastEventId,
+    onMessage: function (message) {
       if (!message.alert || message.alert.id !== config.alertId || message.alert.version <= config.version) { return; }
       var status = config.statuses[message.alert.status] || message.alert.status;
       banner.querySelector("span").textContent = config.changed.replace("%(status)s", status);
       banner.hidden = false;
-    };
-    socket.onclose = function () { setTimeout(function () { listen(lastEventId); }, 2000); };
-  }
-  listen(config.lastEventId);
+    }
+  });
 })();
