@@ -60,6 +60,25 @@ def claim(frame_id: int) -> Frame | None:
     return Frame.objects.select_related("camera__branch__bank").get(pk=frame_id)
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union else 0.0
+
+
+def _faces_at_blur_confidence(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Every face box the detector finds at BANKWATCH_BLUR_MIN_CONFIDENCE, far below the search
+    floor: an evidence frame hides a bystander the search would not have looked at too."""
+    engine = get_engine()
+    floor = settings.BLUR_MIN_CONFIDENCE
+    if engine.detector == "yunet":
+        return [(int(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in engine.detect(image, min_confidence=floor)]
+    return [face.box for face in engine.analyze(image, min_confidence=floor)]
+
+
 def _observations(
     frame: Frame, image: np.ndarray, faces: list[Face], usable: list[int]
 ) -> list[tuple[int, int, Observation]]:
@@ -73,9 +92,11 @@ def _observations(
             if match.subject_id not in best or match.score > best[match.subject_id][1].score:
                 best[match.subject_id] = (index, match)
     observations = []
+    faint = _faces_at_blur_confidence(image) if best else []
     for subject_id, (index, match) in best.items():
         face = faces[index]
         bystanders = [f.box for j, f in enumerate(faces) if j != index]
+        bystanders += [box for box in faint if _overlap(box, face.box) < 0.3]
         observations.append(
             (
                 subject_id,

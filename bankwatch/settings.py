@@ -230,6 +230,9 @@ RECOGNITION_DETECTOR = envchoice("BANKWATCH_DETECTOR", "yunet", ("yunet", "dlib"
 PUBLISHED_THRESHOLDS = {"SFace": 0.363, "Dlib": 0.93}
 RECOGNITION_THRESHOLD = envfloat("BANKWATCH_MATCH_THRESHOLD", PUBLISHED_THRESHOLDS[RECOGNITION_MODEL], -1.0, 1.0)
 RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENCE", 0.6, 0.0, 1.0)
+# Evidence frames pixelate every face the detector finds at this much lower confidence too
+# (alerts/pipeline.py): a bystander it is unsure of is hidden, not stored unblurred.
+BLUR_MIN_CONFIDENCE = envfloat("BANKWATCH_BLUR_MIN_CONFIDENCE", 0.3, 0.0, 1.0)
 RECOGNITION_DETECT_MAX_SIDE = envint("BANKWATCH_DETECT_MAX_SIDE", 640, minimum=160)
 RECOGNITION_MIN_FACE_PX = envint("BANKWATCH_MIN_FACE_PX", 40, minimum=8)
 # Stages of the embedding, each measured in docs/recognition.md: how the aligned crop is filled where
