@@ -21,6 +21,7 @@ from benchmarks import cpu
 from benchmarks.dataset import frames, identification_set
 from benchmarks.world import watchlist_world
 from enrollment import gallery
+from recognition import covering
 from recognition.engine import get_engine
 from recognition.images import decode_image, encode_jpeg
 
@@ -36,7 +37,9 @@ def frame_jpegs(dataset: Path) -> dict[int, bytes]:
     }
 
 
-def _steps(dataset: Path, branch_id: int) -> tuple[dict[int, bytes], Callable[[bytes], int]]:
+def _steps(
+    dataset: Path, branch_id: int, with_covering: bool = False
+) -> tuple[dict[int, bytes], Callable[[bytes], int]]:
     engine = get_engine()
     side = settings.RECOGNITION_DETECT_MAX_SIDE
 
@@ -46,7 +49,22 @@ def _steps(dataset: Path, branch_id: int) -> tuple[dict[int, bytes], Callable[[b
             gallery.search(np.stack([face.embedding for face in faces]), branch_id=branch_id)
         return len(faces)
 
-    return frame_jpegs(dataset), process
+    def process_covering(jpeg: bytes) -> int:
+        """The same, with covering detection: faces down to the covering floor, each classified,
+        the searchable ones searched (masked ones with the masked templates)."""
+        image = decode_image(jpeg, max_side=side)
+        faces = covering.covering_faces(engine, image)
+        results = covering.classify_faces(image, faces)
+        searched = [i for i, face in enumerate(faces) if engine.searchable(face)]
+        if searched:
+            gallery.search(
+                np.stack([faces[i].embedding for i in searched]),
+                branch_id=branch_id,
+                covered=["mask" in results[i].labels for i in searched],
+            )
+        return len(searched)
+
+    return frame_jpegs(dataset), process_covering if with_covering else process
 
 
 def _timed(step: Callable[[], Any], seconds: float, minimum: int = 5) -> list[float]:
@@ -59,11 +77,14 @@ def _timed(step: Callable[[], Any], seconds: float, minimum: int = 5) -> list[fl
     return times
 
 
-def frame_rates(dataset: str, seconds: float, face_counts: list[int], start_at: float = 0.0) -> dict[str, Any]:
+def frame_rates(
+    dataset: str, seconds: float, face_counts: list[int], start_at: float = 0.0, with_covering: bool = False
+) -> dict[str, Any]:
     """Frames per second, one process on one core, for each frame kind in turn; and what
-    enrolling the watchlist cost on the way."""
+    enrolling the watchlist cost on the way. with_covering: with covering detection
+    (recognition/covering.py) as the recognition job runs it, to compare with the figure without."""
     with watchlist_world(Path(dataset)) as world:
-        jpegs, process = _steps(Path(dataset), world.branch_id)
+        jpegs, process = _steps(Path(dataset), world.branch_id, with_covering)
         for count in face_counts:
             for _ in range(3):
                 process(jpegs[count])  # first calls allocate ONNX Runtime buffers

@@ -50,8 +50,20 @@ def machine() -> dict[str, Any]:
 
 
 def frames(run: Run) -> Any:
+    """Frames per second without covering detection, then with it (recognition/covering.py)."""
     args = {"dataset": run.dataset, "seconds": run.seconds, "face_counts": [0, 1, 5]}
-    return cpu.run("frame_rates", args, run.first)
+    result = cpu.run("frame_rates", args, run.first)
+    covered = cpu.run("frame_rates", {**args, "with_covering": True}, run.first)
+    result["covering_on"] = {
+        count: {
+            "fps_per_cpu_second": row.get("fps_per_cpu_second"),
+            "ratio_to_off": round(row["fps_per_cpu_second"] / result["frames"][count]["fps_per_cpu_second"], 3)
+            if row.get("fps_per_cpu_second") and result["frames"][count].get("fps_per_cpu_second")
+            else None,
+        }
+        for count, row in covered["frames"].items()
+    }
+    return result
 
 
 def scaling(run: Run) -> Any:
