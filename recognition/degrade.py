@@ -6,8 +6,9 @@ photo's path and the run's seed, so two runs score the same pixels.
 - `shrink`: the photo scaled so that its largest face is 40-56 px on its shorter side, on a
   640x480 grey frame as a lobby camera sees a visitor, then blurred (Gaussian sigma
   0.5-1.2 px) and saved as JPEG at quality 30-60.
-- `mask`: the lower face (from below the eyes to the chin, cheek to cheek) covered by a
-  plain surgical-mask shape drawn from the five landmarks.
+- `mask`: the lower face covered by the synthetic mask the covering step trains on
+  (recognition.masking.draw_synthetic_mask: from the bridge of the nose to below the chin,
+  cheek to cheek, drawn from the five landmarks).
 """
 
 import zlib
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 
 from recognition.engine import Engine, Face
 from recognition.images import encode_jpeg
+from recognition.masking import draw_synthetic_mask
 
 SHRINK_FACE_PX = (40, 56)
 FRAME_SIZE = (640, 480)
@@ -43,40 +45,8 @@ def shrink(image: NDArray[np.uint8], face: Face, rng: np.random.Generator) -> by
     return encode_jpeg(frame, quality=int(rng.integers(30, 61)))
 
 
-def _lower_face_mask(image: NDArray[np.uint8], face: Face) -> NDArray[np.uint8]:
-    """A light-blue mask from just below the eyes to the chin, drawn from the five landmarks.
-
-    Stands in until recognition.masking (issue 11, the covering work) lands; then its
-    draw_synthetic_mask is used instead, so that one drawing serves both."""
-    (lx, ly), (rx, ry), (nx, ny), (mlx, mly), (mrx, mry) = face.landmarks[:5]
-    eye_y, mouth_y = (ly + ry) / 2, (mly + mry) / 2
-    width = max(rx - lx, 1.0)
-    top = eye_y + 0.45 * (ny - eye_y)
-    chin = mouth_y + 0.9 * (mouth_y - ny) + 0.25 * width
-    cx = (mlx + mrx) / 2
-    polygon = np.array(
-        [
-            (lx - 0.55 * width, top),
-            (nx, top - 0.1 * width),
-            (rx + 0.55 * width, top),
-            (rx + 0.5 * width, mouth_y),
-            (cx + 0.35 * width, chin),
-            (cx - 0.35 * width, chin),
-            (lx - 0.5 * width, mouth_y),
-        ],
-        dtype=np.int32,
-    )
-    out = image.copy()
-    cv2.fillPoly(out, [polygon], (225, 205, 170))
-    return out
-
-
 def mask(image: NDArray[np.uint8], face: Face, rng: np.random.Generator) -> bytes:
-    try:
-        from recognition.masking import draw_synthetic_mask  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return encode_jpeg(_lower_face_mask(image, face), quality=92)
-    return encode_jpeg(np.asarray(draw_synthetic_mask(image, face), dtype=np.uint8), quality=92)
+    return encode_jpeg(draw_synthetic_mask(image, face), quality=92)
 
 
 DEGRADATIONS: dict[str, Callable[[NDArray[np.uint8], Face, np.random.Generator], bytes]] = {
