@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import frames, identification, latency, pipeline, search
+from benchmarks import frames, identification, latency, pipeline, search, streams
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "frame_rates": frames.frame_rates,
@@ -14,4 +14,5 @@ PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "gallery_search": search.gallery_search,
     "production_latency": latency.production_latency,
     "pipeline": pipeline.run,
+    "read_streams": streams.read_streams,
 }

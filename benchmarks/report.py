@@ -289,6 +289,30 @@ def _production(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _streams(results: dict[str, Any]) -> list[str]:
+    found = results["streams"]
+    lines = [
+        "## RTSP streams per supervisor core (decode and sampling)",
+        "",
+        f"N RTSP streams read by one `run_cameras`-style process pinned to core {found['reader_core']} "
+        f"(`cameras/sources.py` over PyAV, one thread per stream, every frame decoded, {found['sample_fps']} "
+        "frames/s converted to pixels); the streams are served from the other core (`benchmarks/streams.py`). "
+        "Streams read = frames decoded per second over the source's rate (a loaded machine's servers may "
+        "deliver fewer); streams per core = streams read over the share of the core they took.",
+        "",
+        "| source | fast decode | streams served | streams read | CPU share of the core | streams per core "
+        "| CPU ms per sampled frame | sampled frames/s per stream |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for case in found["cases"]:
+        lines.append(
+            f"| {case['source']} | {'yes' if case['fast_decode'] else 'no'} | {case['streams']} | "
+            f"{_fmt(case.get('streams_read'), 1)} | {_fmt(case['core_share'], 2)} | {_fmt(case['streams_per_core'])} | "
+            f"{_fmt(case['cpu_ms_per_sampled_frame'], 2)} | {_fmt(case['sampled_fps_per_stream'], 2)} |"
+        )
+    return lines
+
+
 SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("frames", _frames),
     ("scaling", _scaling),
@@ -297,6 +321,7 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("search", _search),
     ("pipeline", _pipeline),
     ("production", _production),
+    ("streams", _streams),
 ]
 
 

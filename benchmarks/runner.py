@@ -11,7 +11,7 @@ from typing import Any
 from benchmarks import cpu
 from enrollment.gallery.hnsw import HNSW
 
-SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet")
+SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet", "streams")
 # The production-mode latency runs against these (a database named bw_bench is created and dropped).
 PRODUCTION_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bw_bench")
 PRODUCTION_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -143,6 +143,13 @@ def fleet_section(run: Run) -> Any:
     return fleet(run.dataset, run.quick, run.log)
 
 
+def streams_section(run: Run) -> Any:
+    """RTSP streams one supervisor process reads per core (benchmarks/streams.py)."""
+    from benchmarks.streams import streams
+
+    return streams(run.dataset, run.quick, run.log)
+
+
 STEPS: dict[str, Callable[[Run], Any]] = {
     "frames": frames,
     "scaling": scaling,
@@ -152,6 +159,7 @@ STEPS: dict[str, Callable[[Run], Any]] = {
     "pipeline": pipeline,
     "production": production,
     "fleet": fleet_section,
+    "streams": streams_section,
 }
 
 

@@ -41,6 +41,7 @@ class StreamConfig:
     auth: str
     fps: float
     version: int
+    agent: str = "BankWatch"  # the User-Agent of HTTP requests: which supervisor reads, in the camera's log
 
     def __repr__(self) -> str:
         return f"StreamConfig(camera={self.camera_id}, source={self.source}, url={self.url!r}, fps={self.fps})"
@@ -116,6 +117,7 @@ def snapshot_samples(config: StreamConfig, stop: threading.Event, counters: Coun
     """Poll a snapshot URL at config.fps (one request at a time; a slow camera lowers the rate)."""
     session = requests.Session()
     session.auth = _auth(config)
+    session.headers["User-Agent"] = config.agent
     interval = 1.0 / config.fps
     while not stop.is_set():
         started = time.monotonic()
@@ -139,7 +141,11 @@ def mjpeg_samples(config: StreamConfig, stop: threading.Event, counters: Counter
     """Read a multipart MJPEG stream, keeping only the newest JPEG, and yield it at config.fps."""
     try:
         response = requests.get(
-            config.url, auth=_auth(config), stream=True, timeout=(OPEN_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)
+            config.url,
+            auth=_auth(config),
+            stream=True,
+            timeout=(OPEN_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+            headers={"User-Agent": config.agent},
         )
     except requests.RequestException as exc:
         raise SourceError("cannot open the MJPEG stream: " + _safe(exc, config)) from None

@@ -48,7 +48,7 @@ BACKLOG_CHECK_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
 
 
-def config_of(camera: Camera) -> StreamConfig:
+def config_of(camera: Camera, agent: str = "BankWatch") -> StreamConfig:
     try:
         credentials = camera_credentials(camera)
     except ValueError:
@@ -63,6 +63,7 @@ def config_of(camera: Camera) -> StreamConfig:
         auth=camera.stream_auth or Camera.Auth.DIGEST,
         fps=camera.fps,
         version=camera.config_version,
+        agent=agent,
     )
 
 
@@ -78,10 +79,12 @@ class ReaderStats:
 class CameraReader(threading.Thread):
     """Reads one camera while its lease holds; stops when told to or when the lease lapses."""
 
-    def __init__(self, camera: Camera, lease_seconds: float, max_backlog: int, fast_decode: bool = False) -> None:
+    def __init__(
+        self, camera: Camera, lease_seconds: float, max_backlog: int, fast_decode: bool = False, holder: str = ""
+    ) -> None:
         super().__init__(name=f"bankwatch-camera-{camera.pk}", daemon=True)
         self.camera = camera
-        self.config = config_of(camera)
+        self.config = config_of(camera, f"BankWatch/{holder}" if holder else "BankWatch")
         self.max_backlog = max_backlog
         self.fast_decode = fast_decode
         self.stop_event = threading.Event()
@@ -263,7 +266,7 @@ class Supervisor:
             old = self.readers.pop(camera.pk)
             old.stop()
             old.join(timeout=10)
-        reader = CameraReader(camera, self.lease_seconds, self.max_backlog, self.fast_decode)
+        reader = CameraReader(camera, self.lease_seconds, self.max_backlog, self.fast_decode, self.name)
         if replace:
             reader.lease_valid_until = time.monotonic() + self.lease_seconds - TICK_SECONDS
         self.readers[camera.pk] = reader

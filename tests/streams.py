@@ -13,6 +13,7 @@
 """
 
 import base64
+import contextlib
 import hashlib
 import http.server
 import os
@@ -100,7 +101,8 @@ class RtspCamera:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
-                camera._serve(self.connection, self.rfile)
+                with contextlib.suppress(OSError):  # the client went away (a reader stopped, a supervisor died)
+                    camera._serve(self.connection, self.rfile)
 
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
@@ -199,7 +201,8 @@ class RtspCamera:
 
 
 class SnapshotCamera:
-    """GET /snapshot.jpg behind HTTP digest authentication; `show(...)` changes what it sends."""
+    """GET /snapshot.jpg (or any path: one server can stand for several cameras) behind HTTP digest
+    authentication; `show(...)` changes what it sends, `down` makes it fail."""
 
     def __init__(self, username: str, password: str, scene: np.ndarray) -> None:
         self.username, self.password = username, password
@@ -208,7 +211,9 @@ class SnapshotCamera:
         self.url = f"http://127.0.0.1:{self.port}/snapshot.jpg"
         self.requests = 0
         self.unauthorised = 0
+        self.served: list[tuple[float, str, str]] = []  # (when, path, User-Agent) of every picture sent
         self._picture: Callable[[], bytes] = self.live(scene)
+        self.down = False  # True: answers 503, as a camera that lost its sensor
         camera = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -222,6 +227,12 @@ class SnapshotCamera:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if camera.down:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                camera.served.append((time.monotonic(), self.path, self.headers.get("User-Agent", "")))
                 body = camera._picture()
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")

@@ -280,7 +280,9 @@ def test_an_alert_left_open_is_closed_as_unreviewed_and_its_images_purged(cast, 
         assert AuditEntry.objects.filter(action="alert.closed_unreviewed", object_id=str(alert.pk)).exists()
         assert alert.events.filter(kind="alert.updated", payload__status="dismissed").exists()
     confirmed.refresh_from_db()
-    assert confirmed.status == Alert.Status.CONFIRMED and all(default_storage.exists(n) for n in stored_names(confirmed))
+    assert confirmed.status == Alert.Status.CONFIRMED and all(
+        default_storage.exists(n) for n in stored_names(confirmed)
+    )
 
 
 def test_feed_events_are_purged_after_their_retention_period(cast, camera_with_token, settings):

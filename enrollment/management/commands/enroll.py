@@ -20,7 +20,7 @@ class Command(BaseCommand):
     help = (
         "Create the watchlist and subject when missing, enroll the photos, wait for the quality gate and print "
         '{"subject_id": …, "accepted": N, "rejected": [{"photo": …, "reason": …}]} last, with "failed" '
-        "(the job broke: weights missing, storage down…) and \"pending\" when there are any; exits non-zero then."
+        '(the job broke: weights missing, storage down…) and "pending" when there are any; exits non-zero then.'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
