@@ -15,6 +15,7 @@ scores), at least COVERING_MIN_FACE_PX. It never changes which faces are searche
 the watchlists: only those with `engine.searchable(face)` are.
 """
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,8 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from recognition.engine import ALIGN_TEMPLATE, CROP_SIZE, Engine, Face
+
+logger = logging.getLogger(__name__)
 
 LABELS: tuple[str, ...] = ("mask", "helmet", "sunglasses", "hood")
 WEIGHTS_FILE = Path(__file__).with_name("covering.npz")
@@ -166,12 +169,28 @@ def get_model(path: Path = WEIGHTS_FILE) -> CoveringModel:
     return CoveringModel.load(path)
 
 
+UNKNOWN = Covering(scores=dict.fromkeys(LABELS, 0.0), labels=())
+
+
 def classify_faces(image_bgr: NDArray[np.uint8], faces: list[Face]) -> list[Covering]:
+    """One Covering per face. On an engine without SFace's feature map (BANKWATCH_MODEL=Dlib, or
+    the "deepface" runtime) covering cannot be told: every face gets UNKNOWN (no label, scores 0),
+    a warning is logged once, and recognition goes on."""
     if not faces:
         return []
     model = get_model()
+    if "trunk" in model.kind.split("+") and any(face.trunk is None for face in faces):
+        _warn_no_trunk()
+        known = [face for face in faces if face.trunk is not None]
+        results = iter(classify_faces(image_bgr, known))
+        return [next(results) if face.trunk is not None else UNKNOWN for face in faces]
     rows = np.stack([features(image_bgr, face, model.kind) for face in faces])
     return [model.covering(row) for row in model.scores(rows)]
+
+
+@cache
+def _warn_no_trunk() -> None:
+    logger.warning("covering detection is off: the engine gives no SFace feature map (docs/recognition.md)")
 
 
 def classify(image_bgr: NDArray[np.uint8], face: Face) -> Covering:

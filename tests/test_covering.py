@@ -135,3 +135,15 @@ def test_train_covering_on_a_tiny_subset_writes_a_loadable_weights_file(covered_
     assert model.labels == covering.LABELS and model.kind == "trunk"
     assert np.all((model.thresholds >= 0.5) & (model.thresholds < 1.0))
     assert summary["samples"]["augmented"] > 0 and summary["samples"]["synthetic-mask"] > 0
+
+
+def test_a_face_without_sface_s_feature_map_gets_no_label_and_recognition_goes_on(covered_faces_dev):
+    import dataclasses
+
+    path = _heldout(covered_faces_dev, "mask", 1)[0]
+    image = decode_image(path.read_bytes(), max_side=1280, formats=PHOTO_FORMATS)
+    face = covering.covering_faces(get_engine(), image)[0]
+    as_from_dlib = dataclasses.replace(face, trunk=None)  # what BANKWATCH_MODEL=Dlib's faces look like
+    unknown, masked = covering.classify_faces(image, [as_from_dlib, face])
+    assert unknown == covering.UNKNOWN and not unknown.covered
+    assert "mask" in masked.labels
