@@ -184,7 +184,8 @@ def test_configuration_changes_take_effect_without_a_restart(dataset, recognised
         assert supervisor.readers[camera.pk].config.fps == 2.0
         Camera.objects.filter(pk=camera.pk).update(is_active=False)
         assert wait_for(lambda: camera.pk not in supervisor.readers, timeout=10)
-        assert not StreamLease.objects.filter(camera=camera).exists()
+        # The reader leaves the map before its lease is released: wait for both.
+        assert wait_for(lambda: not StreamLease.objects.filter(camera=camera).exists(), timeout=10)
         added, _ = create_camera("B", "BR", "Counter", stream_url=snapshots.url, username="viewer", password=PASSWORD)
         assert wait_for(lambda: added.pk in supervisor.readers, timeout=10)
     finally:
