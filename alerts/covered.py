@@ -54,7 +54,7 @@ def observe_covered(obs: Observation, face_index: int) -> tuple[Observed, Alert 
     `obs.embedding` the face's embedding (None when hidden); `face_index` tells apart the covered
     faces of one frame."""
     assert transaction.get_connection().in_atomic_block, "observe_covered() must run inside the job's transaction"
-    camera = Camera.objects.select_for_update().select_related("branch__bank").get(pk=obs.camera.pk)
+    camera = Camera.objects.select_for_update(of=("self",)).select_related("branch__bank").get(pk=obs.camera.pk)
     obs.camera = camera
     recent = Alert.objects.filter(
         kind=Alert.Kind.COVERED,

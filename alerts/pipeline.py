@@ -5,10 +5,17 @@ process_frame(frame_id):
    retried job that loses the claim does nothing.
 2. Decode it once (at most about the detector's size), detect and embed every face,
    search the gallery with each watchlist's own threshold (enrollment.gallery.search).
-3. For each subject matched (its best face in this frame), keep the aligned crop and the
-   frame with every other face pixelated, and let alerts.agreement decide: pending,
-   new alert, or sighting.
-4. Delete the frame, row and file, in every outcome: what an alert keeps is its own
+3. Classify every face's covering (recognition.covering). A camera with a paired entrance
+   display gets the frame, the face boxes and covered yes/no at once (entrance.display: no
+   identity, nothing stored).
+4. For each subject matched (its best face in this frame), keep the aligned crop and the
+   frame with every other face pixelated (and the covering, when the face was covered), and
+   let alerts.agreement decide: pending, new alert, or sighting.
+5. On a camera whose role raises covered-face events (BANKWATCH_COVERED_EVENT_ROLES), each
+   covered face, and on an entrance camera each person in view with no visible face
+   (recognition.persons), becomes a covered observation (alerts.door) and alerts.covered
+   decides: pending, new event, or sighting.
+6. Delete the frame, row and file, in every outcome: what an alert keeps is its own
    blurred copy. A face that matched no one leaves nothing, not even a log line.
 
 sweep() takes back frames a crashed worker left behind, purges what has expired and returns the
@@ -26,12 +33,14 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from alerts import door
 from alerts.agreement import Observed, observe, purge_expired_pending
-from alerts.covered import purge_expired_pending_coverings
+from alerts.covered import observe_covered, purge_expired_pending_coverings, raises_covered_events
 from alerts.field_rates import count_searches
 from alerts.models import Frame, Observation
 from enrollment import gallery
-from recognition import decision
+from entrance.display import publish_to_display
+from recognition import covering, decision, persons
 from recognition.blur import blur_faces
 from recognition.engine import Face, get_engine
 from recognition.images import InvalidImageError, encode_jpeg
@@ -49,6 +58,7 @@ class FrameOutcome:
     faces: int = 0
     matches: int = 0
     results: list[tuple[Observed, int | None]] = field(default_factory=list)  # (what happened, alert id)
+    covered: list[tuple[Observed, int | None]] = field(default_factory=list)  # (what happened, covered-face event id)
 
 
 def claim(frame_id: int) -> Frame | None:
@@ -80,7 +90,7 @@ def _faces_at_blur_confidence(image: np.ndarray) -> list[tuple[int, int, int, in
 
 
 def _observations(
-    frame: Frame, image: np.ndarray, faces: list[Face], usable: list[int]
+    frame: Frame, image: np.ndarray, faces: list[Face], usable: list[int], coverings: list[covering.Covering]
 ) -> list[tuple[int, int, Observation]]:
     """(subject id, watchlist id, observation) for each subject matched, from its best face."""
     if not usable:
@@ -111,6 +121,7 @@ def _observations(
                     face_crop=encode_jpeg(face.crop),
                     frame_image=encode_jpeg(blur_faces(image, bystanders), quality=85),
                     embedding=face.embedding,
+                    covering=door.covering_record(coverings[index]) if coverings[index].covered else {},
                 ),
             )
         )
@@ -122,14 +133,26 @@ def _recognise(frame: Frame) -> FrameOutcome:
         data = handle.read()
     image = decision.decode_frame(data)
     faces, usable = decision.probe_faces(get_engine(), image)
+    coverings = covering.classify_faces(image, faces)
+    camera = frame.camera
+    covered = door.covered_indexes(faces, coverings)
+    publish_to_display(camera, image, [f.box for f in faces], bool(covered), frame.captured_at)
     outcome = FrameOutcome(frame.pk, frame.camera_id, faces=len(faces))
-    observations = _observations(frame, image, faces, usable) if faces else []
+    observations = _observations(frame, image, faces, usable, coverings) if faces else []
     outcome.matches = len(observations)
+    at_door: list[tuple[int, Observation]] = []
+    if raises_covered_events(camera):
+        at_door = door.covered_observations(frame, image, faces, coverings)
+        if camera.role == camera.Role.ENTRANCE and door.people_due(camera.pk, frame.captured_at):
+            at_door += door.hidden_observations(frame, image, faces, persons.detect_people(image))
     with transaction.atomic():
         count_searches(frame.camera_id, len(usable))
         for subject_id, watchlist_id, obs in observations:
             what, alert = observe(subject_id, watchlist_id, obs)
             outcome.results.append((what, alert.pk if alert else None))
+        for face_index, obs in at_door:
+            what, event = observe_covered(obs, face_index)
+            outcome.covered.append((what, event.pk if event else None))
         Frame.objects.filter(pk=frame.pk).delete()
     if frame.image:
         frame.image.delete(save=False)

@@ -36,9 +36,14 @@ def is_usable(face: "Face") -> bool:
 
 
 def probe_faces(engine: "Engine", image: NDArray[np.uint8]) -> tuple[list["Face"], list[int]]:
-    """Every face in a decoded frame (largest first) and the indexes of those usable as probes."""
-    faces = engine.analyze(image)
-    return faces, [i for i, face in enumerate(faces) if is_usable(face)]
+    """Every face in a decoded frame (largest first) down to the covering step's detector floor
+    (recognition.covering.covering_faces: a helmet or a full mask lowers the detector's score), and
+    the indexes of those usable as probes: sure enough to search (`engine.searchable`) and large
+    enough. The probes are exactly the faces a detection at the engine's own floor gives."""
+    from recognition.covering import covering_faces
+
+    faces = covering_faces(engine, image)
+    return faces, [i for i, face in enumerate(faces) if engine.searchable(face) and is_usable(face)]
 
 
 def reference_face(engine: "Engine", image: NDArray[np.uint8]) -> "Face | None":

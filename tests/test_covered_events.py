@@ -241,3 +241,15 @@ def test_an_escalated_covered_event_becomes_a_police_case_whose_evidence_names_n
     meta = json.loads(archive.read("metadata.json"))
     assert meta["subject"] is None and meta["alert"]["covering"]["labels"] == ["helmet"]
     assert any(name.startswith("images/") for name in archive.namelist())  # the frame, others pixelated
+
+
+def test_the_admin_lists_each_cameras_covered_false_alarms(door, cast, admin_client):
+    for person in (1, 2, 3):
+        event = make_covered_event(door, person=person)
+        if person < 3:
+            review_alert(event, cast["alice"], "false_alarm", version=event.version)
+    page = admin_client.get("/admin/cameras/camera/").content.decode()
+    assert "báo động nhầm về che mặt" in page.lower()  # the admin user reads Vietnamese
+    assert '<td class="field-covered_false_alarms">2</td>' in page
+    detail = admin_client.get(f"/admin/cameras/camera/{door.pk}/change/").content.decode()
+    assert "báo động nhầm về che mặt" in detail.lower()

@@ -124,7 +124,7 @@ def test_a_frame_delivered_to_several_workers_at_once_makes_one_alert(camera_wit
 
 def test_a_failing_job_puts_the_frame_back_and_gives_up_after_the_attempts(camera_with_token, monkeypatch, settings):
     class BrokenEngine:
-        def analyze(self, image: object) -> list:
+        def analyze(self, image: object, min_confidence: float | None = None) -> list:
             raise RuntimeError("onnxruntime fell over")
 
     monkeypatch.setattr(pipeline, "get_engine", BrokenEngine)

@@ -39,6 +39,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.actions import create_user
 from bankwatch import jobs
 from cameras.actions import create_camera
+from cameras.devices import issue_pairing_code
 from enrollment.actions import add_photo, create_subject, create_watchlist
 from enrollment.models import ReferencePhoto
 
@@ -46,6 +47,7 @@ users = [
     create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank"),
     create_user("charlie", "bank_security", PASSWORD, bank_name="Mekong Bank"),
     create_user("paula", "police", PASSWORD, jurisdiction="Ho Chi Minh City"),
+    create_user("dung", "bank_security", PASSWORD, bank_name="Dong A Bank"),
 ]
 for user in users:
     user.language = "en"
@@ -53,12 +55,15 @@ for user in users:
 TOTPDevice.objects.create(user=users[2], name="phone", confirmed=True, key=TOTP_KEY)
 camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
 create_camera("Mekong Bank", "Can Tho", "Door")
+# The entrance of another bank, so that its covered-face events never reach alice's queue.
+door, door_token = create_camera("Dong A Bank", "District 5", "Front door", role="entrance")
+display_code, _ = issue_pairing_code(door, "display")
 watchlist = create_watchlist("Bank robbers", colour="#b3261e", sound="siren")
 subject = create_subject(watchlist, "Tran Van Robber", legal_basis="Warrant 12/2026 of the HCMC People's Court")
 add_photo(subject, (Path(DATASET) / "img1.jpg").read_bytes(), "img1.jpg")
 jobs.wait_idle(120)
 assert ReferencePhoto.objects.get().status == "accepted", ReferencePhoto.objects.get().rejection_reason
-print("SEED" + json.dumps({"token": token}))
+print("SEED" + json.dumps({"token": token, "door_token": door_token, "door_id": door.pk, "display_code": display_code}))
 """
 
 
@@ -68,6 +73,9 @@ class Server:
     camera_token: str
     log: Path
     env: dict[str, str]
+    door_token: str = ""
+    door_id: int = 0
+    display_code: str = ""
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         """Run a manage.py command against the server's data folder; its stdout."""
@@ -81,8 +89,8 @@ class Server:
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
 
-    def push_frame(self, image: Path) -> dict[str, Any]:
-        """POST a camera frame to the frame API, as a camera does."""
+    def push_frame(self, image: Path, token: str = "") -> dict[str, Any]:
+        """POST a camera frame to the frame API, as a camera does (the lobby camera unless `token`)."""
         boundary = "bankwatch-test-boundary"
         body = (
             (
@@ -96,7 +104,7 @@ class Server:
             f"{self.url}/api/v1/frames",
             data=body,
             headers={
-                "Authorization": f"Camera {self.camera_token}",
+                "Authorization": f"Camera {token or self.camera_token}",
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
             },
         )
@@ -136,7 +144,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     script = f"PASSWORD={PASSWORD!r}\nTOTP_KEY={TOTP_KEY!r}\nDATASET={str(dataset)!r}\n" + SEED
     seeded = subprocess.run([python, manage, "shell", "-c", script], env=env, capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr[-3000:]
-    token = json.loads(seeded.stdout.split("SEED", 1)[1])["token"]
+    seed = json.loads(seeded.stdout.split("SEED", 1)[1])
 
     port = _free_port()
     log = data / "server.log"
@@ -159,7 +167,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:]) from None
                 time.sleep(0.3)
-        yield Server(url=url, camera_token=token, log=log, env=env)
+        yield Server(
+            url=url,
+            camera_token=seed["token"],
+            log=log,
+            env=env,
+            door_token=seed["door_token"],
+            door_id=seed["door_id"],
+            display_code=seed["display_code"],
+        )
     finally:
         process.terminate()
         try:
