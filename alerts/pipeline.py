@@ -95,7 +95,11 @@ def _observations(
     """(subject id, watchlist id, observation) for each subject matched, from its best face."""
     if not usable:
         return []
-    results = gallery.search(np.stack([faces[i].embedding for i in usable]), branch_id=frame.camera.branch_id)
+    # A masked probe is also compared with the masked templates, at a stricter threshold (enrollment.gallery).
+    masked = ["mask" in coverings[i].labels for i in usable]
+    results = gallery.search(
+        np.stack([faces[i].embedding for i in usable]), branch_id=frame.camera.branch_id, covered=masked
+    )
     best: dict[int, tuple[int, gallery.Match]] = {}
     for index, matches in zip(usable, results, strict=True):
         for match in matches:

@@ -138,3 +138,14 @@ def test_the_person_detector_runs_on_at_most_one_frame_per_interval_of_a_camera(
     due = [door_module.people_due(1, start + timedelta(seconds=t)) for t in (0, 0.2, 0.4, 0.6, 0.7, 1.2)]
     assert due == [True, False, False, True, False, True]
     assert door_module.people_due(2, start)  # each camera has its own turn
+
+
+def test_a_masked_probe_is_searched_at_the_stricter_covered_threshold(door, dataset, covered_as, settings):
+    robber = enroll(make_subject("Tran Van Robber"), "img1.jpg")
+    covered_as("mask")
+    for second in (0, 1):
+        _process(door, dataset, "img2.jpg", second)
+    match = Alert.objects.get(kind="match")
+    expected = robber.watchlist.effective_threshold + settings.COVERED_THRESHOLD_MARGIN
+    assert match.subject == robber and match.threshold == pytest.approx(expected)
+    assert match.covering_labels == ["mask"]
