@@ -252,3 +252,37 @@ def test_an_rtsp_camera_raises_its_alert_goes_offline_when_the_stream_stops_and_
         thread.join(timeout=30)
         rtsp.stop()
     assert PASSWORD not in caplog.text and PASSWORD not in Camera.objects.get(pk=camera.pk).last_error
+
+
+@pytest.mark.parametrize(("symptom", "expected"), [("black", "obstructed"), ("frozen", "frozen"), ("other", "moved")])
+def test_a_snapshot_stream_that_turns_black_freezes_or_shows_another_scene_raises_that_state(
+    symptom, expected, dataset, recognised, events, settings
+):
+    # Shorter durations than in the field (5, 30 and 10 s), so that the test is quick; what counts
+    # as black, frozen or moved is the product's own.
+    settings.CAMERA_OBSTRUCTED_SECONDS, settings.CAMERA_FROZEN_SECONDS, settings.CAMERA_MOVED_SECONDS = 2, 3, 2
+    scene = lobby(dataset)
+    snapshots = SnapshotCamera("viewer", PASSWORD, scene)
+    camera, _ = create_camera("B", "BR", "Door", stream_url=snapshots.url, username="viewer", password=PASSWORD)
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: [e["status"] for e in events] == ["online"], timeout=30)
+        time.sleep(1)  # the reference view is taken from the first normal frames
+        other = cv2.resize(load(dataset / "couple.jpg"), (320, 240))
+        snapshots.show(
+            {
+                "black": SnapshotCamera.black(scene.shape),
+                "frozen": SnapshotCamera.frozen(scene),
+                "other": SnapshotCamera.live(other),
+            }[symptom]
+        )
+        assert wait_for(lambda: events[-1]["status"] == expected, timeout=30), [e["status"] for e in events]
+        assert events[-1]["tampered"] is True and Camera.objects.get(pk=camera.pk).health == expected
+        snapshots.show(SnapshotCamera.live(scene))
+        assert wait_for(lambda: events[-1]["status"] == "online", timeout=30)
+        assert [e["status"] for e in events] == ["online", expected, "online"]
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()

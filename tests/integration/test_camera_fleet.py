@@ -36,6 +36,17 @@ def supervisor(log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def command_lines() -> str:
+    """Every process's command line, as `ps -eo args` lists them."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            found.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue  # gone meanwhile
+    return "\n".join(found)
+
+
 def readers_by_path(served: list[tuple[float, str, str]], since: float) -> dict[str, set[str]]:
     found: dict[str, set[str]] = defaultdict(set)
     for when, path, agent in served:
@@ -74,6 +85,8 @@ def test_two_supervisors_share_the_fleet_and_one_takes_over_when_the_other_is_ki
             return dict(holders) if sorted(holders.values()) == [2, 2] else None
 
         holders = wait_for(shared, timeout=60)
+        processes = command_lines()
+        assert "run_cameras" in processes and PASSWORD not in processes  # on no command line, as `ps` shows them
         assert holders, f"not shared two and two: {list(StreamLease.objects.values_list('camera_id', 'holder'))}"
         time.sleep(4)
         assert all(len(agents) == 1 for agents in readers_by_path(snapshots.served, time.monotonic() - 3).values())
