@@ -155,7 +155,7 @@ def mjpeg_samples(config: StreamConfig, stop: threading.Event, counters: Counter
     next_due = 0.0
     buffer = b""
     try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
+        for chunk in response.iter_content(chunk_size=8 * 1024):
             if stop.is_set():
                 return
             buffer += chunk
@@ -172,7 +172,8 @@ def mjpeg_samples(config: StreamConfig, stop: threading.Event, counters: Counter
                 raise SourceError("the MJPEG stream sent a frame larger than 8 MiB or no JPEG at all")
             now = time.monotonic()
             if latest is not None and now >= next_due:
-                next_due = now + interval
+                # On a steady beat of `interval`, so that chunk boundaries do not lower the rate.
+                next_due = next_due + interval if now - next_due < interval else now + interval
                 counters.sampled += 1
                 yield Sample(jpeg=latest)
     except requests.RequestException as exc:

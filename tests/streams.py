@@ -227,6 +227,9 @@ class SnapshotCamera:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if self.path.startswith("/mjpeg"):
+                    self._mjpeg()
+                    return
                 if camera.down:
                     self.send_response(503)
                     self.send_header("Content-Length", "0")
@@ -239,6 +242,20 @@ class SnapshotCamera:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _mjpeg(self) -> None:
+                """A multipart/x-mixed-replace stream of pictures, 10 a second, as MJPEG cameras send."""
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    while not camera.down:
+                        body = camera._picture()
+                        camera.served.append((time.monotonic(), self.path, self.headers.get("User-Agent", "")))
+                        head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(body)}\r\n\r\n"
+                        self.wfile.write(head.encode() + body + b"\r\n")
+                        self.wfile.flush()
+                        time.sleep(0.1)
 
             def log_message(self, *args: object) -> None:
                 pass

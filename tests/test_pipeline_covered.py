@@ -35,9 +35,7 @@ def _fresh_person_detector_turns(monkeypatch):  # type: ignore[no-untyped-def]
 def covered_as(monkeypatch):  # type: ignore[no-untyped-def]
     """Make the classifier say `labels` for every face (none: uncovered)."""
     said: dict[str, tuple[str, ...]] = {"labels": ()}
-    monkeypatch.setattr(
-        covering, "classify_faces", lambda image, faces: [_covering(*said["labels"]) for _ in faces]
-    )
+    monkeypatch.setattr(covering, "classify_faces", lambda image, faces: [_covering(*said["labels"]) for _ in faces])
     monkeypatch.setattr(persons, "detect_people", lambda image: [])
 
     def set_labels(*labels: str) -> None:
@@ -52,7 +50,9 @@ def door(db) -> Camera:  # type: ignore[no-untyped-def]
 
 
 def _process(camera: Camera, dataset: Path, name: str, seconds: float) -> pipeline.FrameOutcome:
-    frame = store_pixels(camera, compose([load(dataset / name)]), captured_at=timezone.now() + timedelta(seconds=seconds))
+    frame = store_pixels(
+        camera, compose([load(dataset / name)]), captured_at=timezone.now() + timedelta(seconds=seconds)
+    )
     outcome = pipeline.process_frame(frame.pk)
     assert outcome is not None
     return outcome

@@ -286,3 +286,25 @@ def test_a_snapshot_stream_that_turns_black_freezes_or_shows_another_scene_raise
         supervisor.stopping.set()
         thread.join(timeout=20)
         snapshots.close()
+
+
+def test_an_mjpeg_camera_behind_digest_is_read_at_its_rate_not_at_the_streams(dataset, recognised, events):
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera(
+        "B", "BR", "Hall", source="http_mjpeg", stream_url=f"http://127.0.0.1:{snapshots.port}/mjpeg",
+        username="viewer", password=PASSWORD, fps=2,
+    )  # fmt: skip
+    supervisor = Supervisor()
+    thread = run_in_background(supervisor)
+    try:
+        assert wait_for(lambda: len(recognised) >= 4, timeout=30)
+        started, count = time.monotonic(), len(recognised)
+        time.sleep(3)
+        rate = (len(recognised) - count) / (time.monotonic() - started)
+        assert 1 <= rate <= 3  # the camera's 2 frames/s, of the stream's 10
+        assert events[0]["status"] == "online" and set(recognised) == {camera.pk}
+        assert supervisor.summary()[str(camera.pk)]["decoded"] > 2 * supervisor.summary()[str(camera.pk)]["stored"]
+    finally:
+        supervisor.stopping.set()
+        thread.join(timeout=20)
+        snapshots.close()

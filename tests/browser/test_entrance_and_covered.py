@@ -123,7 +123,9 @@ def test_the_display_shows_boxes_and_the_prompt_for_a_covered_face_and_the_dashb
     folder = tmp_path_factory.mktemp("frames")
     masked, stranger = _frame_file(MASKED, folder), _frame_file(STRANGER, folder)
     assert display.is_hidden("#prompt")
-    assert "nhận diện khuôn mặt" in display.inner_text("#notice") and "Face recognition" in display.inner_text("#notice")
+    assert "nhận diện khuôn mặt" in display.inner_text("#notice") and "Face recognition" in display.inner_text(
+        "#notice"
+    )
 
     messages_before = len(display.messages)
     sent = _push_for(server, masked, 4.0)
