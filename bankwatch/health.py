@@ -1,4 +1,6 @@
-"""GET /healthz: one entry per dependency; 503 naming what failed."""
+"""GET /healthz: 200 {"status": "ok"} or 503 {"status": "failing"} for anyone (load balancers);
+a signed-in user also gets one entry per dependency and the names of those failing (queue depth
+and versions are nobody else's business)."""
 
 import asyncio
 import time
@@ -62,4 +64,7 @@ async def healthz(request: HttpRequest) -> JsonResponse:
         "checks": checks,
         "ms": round((time.monotonic() - started) * 1000, 1),
     }
+    user = await request.auser()
+    if not user.is_authenticated:
+        body = {"status": body["status"]}
     return JsonResponse(body, status=503 if failing else 200)

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "bankwatch.headers.SecurityHeadersMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -2,9 +2,14 @@ import pytest
 from django.test import Client
 
 
-@pytest.mark.django_db
-def test_healthz_reports_each_dependency():
-    response = Client().get("/healthz")
+def _signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_healthz_reports_each_dependency_to_a_signed_in_user(cast):
+    response = _signed_in(cast["audrey"]).get("/healthz")
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
@@ -12,10 +17,9 @@ def test_healthz_reports_each_dependency():
     assert all(check["ok"] for check in body["checks"].values())
 
 
-@pytest.mark.django_db
-def test_healthz_answers_503_naming_missing_weights(settings, tmp_path):
+def test_healthz_answers_503_naming_missing_weights(cast, settings, tmp_path):
     settings.MODELS_DIR = tmp_path / "nothing-here"
-    response = Client().get("/healthz")
+    response = _signed_in(cast["audrey"]).get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["model_weights"]
     assert "provision_models" in response.json()["checks"]["model_weights"]["detail"]

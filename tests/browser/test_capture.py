@@ -68,7 +68,7 @@ def test_a_paired_browser_webcam_raises_an_alert_on_the_banks_dashboard(server: 
             tablet.fill("#id_code", code)
             tablet.click("button[type=submit].primary")
             tablet.wait_for_url(f"**/camera/{camera['camera_id']}/capture/")
-            tablet.wait_for_function("window.bankwatchCapture && window.bankwatchCapture.sent >= 2", timeout=30_000)
+            tablet.wait_for_function("() => window.bankwatchCapture && window.bankwatchCapture.sent >= 2", timeout=30_000)
 
             row = dashboard.wait_for_selector("#alert-list tr[data-alert-id]", timeout=90_000)
             assert row is not None and "Tran Van Robber" in row.inner_text()

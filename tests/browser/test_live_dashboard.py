@@ -188,5 +188,6 @@ def test_the_indicator_says_when_the_feed_is_down_and_nothing_is_lost_on_reconne
 
     alice.evaluate("() => { window.WebSocket = window.RealWebSocket; }")
     alice.wait_for_selector('#feed-status[data-state="up"]', timeout=15_000)
-    alice.wait_for_function(f"window.bankwatchFeed.lastEventId > {seen_before}", timeout=15_000)
+    # a function, not an expression string: Playwright would eval() a string, which the page's CSP forbids
+    alice.wait_for_function(f"() => window.bankwatchFeed.lastEventId > {seen_before}", timeout=15_000)
     assert alice.evaluate("window.noReload") is None  # this page was loaded by goto above, never since
