@@ -7,7 +7,7 @@ stale `version` answers 409 with a clear message. URLs: alerts/api_urls.py.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -125,17 +125,20 @@ class FrameUploadSerializer(serializers.Serializer):
     captured_at = serializers.DateTimeField(required=False, help_text="ISO 8601; default: when received")
 
     def validate_captured_at(self, value: datetime) -> datetime:
-        if value > timezone.now() + timedelta(seconds=settings.SIGNATURE_MAX_SKEW_SECONDS):
-            raise serializers.ValidationError("captured_at lies in the future")
+        # It becomes the sighting time in evidence: it must lie near the time of receipt.
+        skew = settings.SIGNATURE_MAX_SKEW_SECONDS
+        if abs((value - timezone.now()).total_seconds()) > skew:
+            raise serializers.ValidationError(f"captured_at lies more than {skew} s from the time of receipt")
         return value
 
 
 def _check_signature(request: Request, credentials: CameraCredentials) -> None:
     meta = request.META
-    if not signing.is_signed(meta) and not settings.REQUIRE_SIGNED_FRAMES:
-        return
     django_request = request._request
     try:
+        if not signing.is_signed(meta):
+            signing.check_unsigned(credentials.camera)
+            return
         signing.verify(
             credentials.camera.pk, credentials.token, request.method or "", request.path, meta, django_request.body
         )

@@ -47,6 +47,9 @@ class Camera(models.Model):
     # During rotation the previous token keeps working until this moment.
     previous_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False, db_index=True)
     previous_token_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the first correctly signed request: from then on unsigned requests are refused
+    # (cameras/signing.py), so stripping the headers off a captured request gets nothing in.
+    signs_requests = models.BooleanField(default=False, editable=False)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OTHER)
     is_active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,3 +163,15 @@ class StreamSupervisor(models.Model):
     hostname = models.CharField(max_length=200, blank=True, default="")
     seen_at = models.DateTimeField(db_index=True)
     cameras = models.PositiveIntegerField(default=0)
+
+
+class CameraNonce(models.Model):
+    """A nonce a signed request used, kept in the database until it expires so that no cache
+    eviction lets a replay through (cameras/signing.py)."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="+")
+    nonce = models.CharField(max_length=128)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["camera", "nonce"], name="one_use_per_camera_nonce")]

@@ -9,7 +9,9 @@ A camera that signs sends three headers with each request:
 The key is the hex SHA-256 of the camera's token, which the server also holds (it stores
 only that hash), so no second secret has to be provisioned. A timestamp outside
 SIGNATURE_MAX_SKEW_SECONDS is refused; so is a nonce the camera used before within that
-window (kept in the cache, which is Redis, shared by every web process, in production).
+window (kept in the database until it expires: a cache could evict it first). The first
+correctly signed request makes signing sticky for that camera: unsigned requests are refused
+from then on (`Camera.signs_requests`).
 """
 
 import hashlib
@@ -17,11 +19,13 @@ import hmac
 import re
 import secrets
 import time
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from cameras.models import hash_token
+from cameras.models import Camera, CameraNonce, hash_token
 
 TIMESTAMP_HEADER = "X-BankWatch-Timestamp"
 NONCE_HEADER = "X-BankWatch-Nonce"
@@ -76,5 +80,23 @@ def verify(camera_id: int, token: str, method: str, path: str, meta: dict[str, s
     if not hmac.compare_digest(expected, given.strip().lower()):
         raise SignatureError("signature does not match the request")
     # Only a correctly signed request may use up a nonce, so nobody can burn a camera's nonces.
-    if not cache.add(f"camera-nonce:{camera_id}:{nonce}", 1, timeout=2 * settings.SIGNATURE_MAX_SKEW_SECONDS):
-        raise SignatureError("nonce already used: replayed request")
+    now = timezone.now()
+    CameraNonce.objects.filter(camera_id=camera_id, expires_at__lt=now).delete()
+    try:
+        with transaction.atomic():
+            CameraNonce.objects.create(
+                camera_id=camera_id,
+                nonce=nonce,
+                expires_at=now + timedelta(seconds=2 * settings.SIGNATURE_MAX_SKEW_SECONDS),
+            )
+    except IntegrityError:
+        raise SignatureError("nonce already used: replayed request") from None
+    Camera.objects.filter(pk=camera_id, signs_requests=False).update(signs_requests=True)
+
+
+def check_unsigned(camera: Camera) -> None:
+    """Raise SignatureError when an unsigned request may not pass for this camera."""
+    if settings.REQUIRE_SIGNED_FRAMES:
+        raise SignatureError("unsigned requests are refused (BANKWATCH_REQUIRE_SIGNED_FRAMES)")
+    if Camera.objects.filter(pk=camera.pk, signs_requests=True).exists():
+        raise SignatureError("this camera signs its requests: unsigned ones are refused")

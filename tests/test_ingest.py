@@ -1,13 +1,16 @@
 """POST /api/v1/frames: a good frame is stored and queued; every bad upload gets its 4xx and changes nothing."""
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from alerts.models import Frame
@@ -43,11 +46,13 @@ def test_a_frame_is_stored_and_queued(camera_with_token, django_capture_on_commi
     camera, token = camera_with_token
     queued: list[int] = []
     monkeypatch.setattr("alerts.ingest.enqueue", lambda task, frame_id: queued.append(frame_id))
-    response = _post(token, {"image": _upload(_jpeg()), "captured_at": "2026-11-26T10:00:00+07:00"})
+    captured = (timezone.now() - timedelta(seconds=30)).replace(microsecond=0)  # within the allowed skew
+    local = captured.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).isoformat()
+    response = _post(token, {"image": _upload(_jpeg()), "captured_at": local})
     assert response.status_code == 202, response.content
     frame = Frame.objects.get(pk=response.json()["frame_id"])
     assert frame.camera == camera and frame.status == Frame.Status.PENDING
-    assert frame.captured_at.isoformat() == "2026-11-26T03:00:00+00:00"
+    assert frame.captured_at == captured
     assert default_storage.exists(str(frame.image.name))
     assert queued == [frame.pk]
     camera.refresh_from_db()

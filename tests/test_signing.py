@@ -69,3 +69,43 @@ def test_unsigned_frames_are_refused_when_signing_is_required(camera_with_token,
     response = _send(token, _body(), {})
     assert response.status_code == 403
     assert not Frame.objects.exists()
+
+
+def test_once_a_camera_has_signed_its_unsigned_requests_are_refused(camera_with_token, monkeypatch):
+    """Stripping the three headers off a captured signed request no longer gets it in."""
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
+    camera, token = camera_with_token
+    body = _body()
+    assert _send(token, body, {}).status_code == 202  # a camera that never signed may stay unsigned
+    assert _send(token, body, signing.sign_headers(token, "POST", URL, body)).status_code == 202
+    stripped = _send(token, body, {})
+    assert stripped.status_code == 403 and "signs its requests" in stripped.json()["error"]
+    camera.refresh_from_db()
+    assert camera.signs_requests
+    assert Frame.objects.count() == 2
+
+
+def test_a_replay_is_refused_even_after_hundreds_of_other_requests(camera_with_token, monkeypatch):
+    """Nonces are kept until they expire; the embedded cache used to evict them after 300 entries."""
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
+    _, token = camera_with_token
+    body = _body()
+    first = signing.sign_headers(token, "POST", URL, body)
+    assert _send(token, body, first).status_code == 202
+    from django.core.cache import cache as shared
+
+    for n in range(400):  # what else fills the cache meanwhile: other cameras' nonces, back-off counters…
+        shared.set(f"filler:{n}", n)
+    replay = _send(token, body, first)
+    assert replay.status_code == 403 and "replayed" in replay.json()["error"]
+
+
+def test_captured_at_far_from_receipt_is_refused(camera_with_token, monkeypatch, settings):
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
+    _, token = camera_with_token
+    image = io.BytesIO(encode_jpeg(np.full((90, 160, 3), 80, dtype=np.uint8)))
+    image.name = "f.jpg"
+    body = encode_multipart(BOUNDARY, {"image": image, "captured_at": "2020-01-01T00:00:00Z"})
+    response = _send(token, body, {})
+    assert response.status_code == 400 and "captured_at" in response.json()["fields"]
+    assert not Frame.objects.exists()
