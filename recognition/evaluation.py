@@ -18,9 +18,11 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from recognition import decision
+from recognition.covering import classify_faces
 from recognition.degrade import degraded, rng_for
 from recognition.engine import Engine
 from recognition.images import PHOTO_FORMATS, decode_image
+from recognition.masking import masked_embedding
 
 FAR_POINTS = (0.001, 0.002, 0.01)
 NO_FACE = -1.0  # the score of a pair whose second photo has no usable face: never a match
@@ -67,7 +69,9 @@ class Evaluator:
     degrade: str = ""
     seed: int = 0
     _references: dict[str, NDArray[np.float32] | None] = field(default_factory=dict)
+    _masked_references: dict[str, NDArray[np.float32] | None] = field(default_factory=dict)
     _probes: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    _masked_probes: dict[str, NDArray[np.bool_]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=lambda: {"reference": 0.0, "probe": 0.0})
 
     def _photo(self, name: str) -> NDArray[np.uint8]:
@@ -77,8 +81,14 @@ class Evaluator:
     def reference(self, name: str) -> NDArray[np.float32] | None:
         if name not in self._references:
             started = time.process_time()
-            face = decision.reference_face(self.engine, self._photo(name))
+            image = self._photo(name)
+            face = decision.reference_face(self.engine, image)
             self._references[name] = decision.template_embedding(self.engine, face) if face is not None else None
+            # Enrollment's second template, behind a synthetic mask, which only masked probes see.
+            masked = (
+                masked_embedding(self.engine, image, face) if face is not None and settings.MASKED_TEMPLATES else None
+            )
+            self._masked_references[name] = masked
             self.seconds["reference"] += time.process_time() - started
         return self._references[name]
 
@@ -91,22 +101,37 @@ class Evaluator:
                 data = resolve(self.images_dir, name).read_bytes()
             started = time.process_time()
             embeddings = np.zeros((0, 1), dtype=np.float32)
+            masked = np.zeros(0, dtype=bool)
             if data is not None:
                 image = decision.decode_frame(data, PHOTO_FORMATS, settings.MAX_IMAGE_PIXELS)
                 faces, usable = decision.probe_faces(self.engine, image)
                 if usable:
                     embeddings = np.stack([faces[i].embedding for i in usable])
+                    # The covering step's verdict, as alerts.pipeline asks it for each probe.
+                    coverings = classify_faces(image, faces)
+                    masked = np.array(["mask" in coverings[i].labels for i in usable], dtype=bool)
             self.seconds["probe"] += time.process_time() - started
             self._probes[name] = embeddings
+            self._masked_probes[name] = masked
         return self._probes[name]
 
     def score(self, pair: Pair) -> float:
         """The score the live decision compares with the threshold: the second photo's best
-        usable face against the first photo's template (enrollment.gallery.search's rule)."""
+        usable face against the first photo's template, by enrollment.gallery.search's rule: a
+        face the covering step finds masked is also compared with the masked template and needs
+        BANKWATCH_COVERED_THRESHOLD_MARGIN more, here taken off its score so that every score
+        meets the one threshold."""
         template, probes = self.reference(pair.left), self.probe(pair.right)
         if template is None or len(probes) == 0:
             return NO_FACE
-        return float(np.max(probes @ template))
+        scores = probes @ template
+        masked = self._masked_probes[pair.right]
+        if masked.any():
+            masked_template = self._masked_references.get(pair.left)
+            if masked_template is not None:
+                scores = np.where(masked, np.maximum(scores, probes @ masked_template), scores)
+            scores = np.where(masked, scores - settings.COVERED_THRESHOLD_MARGIN, scores)
+        return float(np.max(scores))
 
 
 def metrics(scores: NDArray[np.float64], labels: NDArray[np.bool_], threshold: float) -> dict[str, Any]:

@@ -85,3 +85,18 @@ def test_mask_covers_the_mouth_and_leaves_the_eyes(faces_dev):
     mouth = ((face.landmarks[3][0] + face.landmarks[4][0]) / 2, (face.landmarks[3][1] + face.landmarks[4][1]) / 2)
     assert np.abs(patch(masked, mouth) - patch(image, mouth)).mean() > 20
     assert np.abs(patch(masked, face.landmarks[0]) - patch(image, face.landmarks[0])).mean() < 6
+
+
+def test_a_probe_the_covering_step_finds_masked_is_held_to_the_stricter_covered_threshold(faces_dev, settings):
+    from recognition.evaluation import Evaluator, Pair
+
+    pair = Pair("sam_neill/02.jpg", "sam_neill/03.jpg", True)
+    scores = {}
+    for margin in (0.0, 0.2):
+        settings.COVERED_THRESHOLD_MARGIN = margin
+        evaluator = Evaluator(get_engine(), faces_dev, degrade="mask")
+        scores[margin] = evaluator.score(pair)
+        assert evaluator._masked_probes[pair.right].all()  # the drawn mask is seen as a mask
+    assert abs((scores[0.0] - scores[0.2]) - 0.2) < 1e-6
+    plain = Evaluator(get_engine(), faces_dev).score(pair)
+    assert plain != scores[0.0]  # the masked copy is judged as the pipeline judges a masked face
