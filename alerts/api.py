@@ -33,7 +33,7 @@ from alerts.ingest import QueueUnavailableError, store_frame
 from alerts.models import Alert
 from audit.log import record
 from bankwatch.api import ErrorSerializer
-from cameras import signing
+from cameras import ratelimit, signing
 from cameras.devices import device_from_request
 from cameras.models import Camera, DeviceKind, PairedDevice
 from recognition.images import InvalidImageError
@@ -160,6 +160,7 @@ class FrameUploadView(APIView):
             403: OpenApiResponse(description="bad, stale or replayed request signature"),
             413: OpenApiResponse(description="too many bytes or pixels"),
             415: OpenApiResponse(description="not JPEG or PNG"),
+            429: OpenApiResponse(description="this camera's frame rate limit; see Retry-After"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -175,6 +176,13 @@ class FrameUploadView(APIView):
         image = upload.validated_data["image"]
         if image.size > settings.MAX_UPLOAD_BYTES:
             raise PayloadTooLargeError(f"image is {image.size} bytes; the limit is {settings.MAX_UPLOAD_BYTES}")
+        retry_after = ratelimit.admit(credentials.camera.pk)
+        if retry_after is not None:
+            return Response(
+                {"error": "this camera sends frames faster than it may; send fewer"},
+                status=429,
+                headers={"Retry-After": str(retry_after)},
+            )
         try:
             frame = store_frame(credentials.camera, image.read(), upload.validated_data.get("captured_at"))
         except InvalidImageError as exc:

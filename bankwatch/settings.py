@@ -344,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE["expire-subjects"] = {"task": "enrollment.expire_subjects", "schedule": 300.0}
 # Camera request signing (cameras/signing.py): signed requests are always verified; with this on,
 # unsigned ones are refused too.
+# One camera may push at most this many frames a second, counted over windows of this many seconds
+# (cameras/ratelimit.py); beyond, 429 with Retry-After. Cameras are sampled at 5 frames/s by default.
+CAMERA_MAX_FRAMES_PER_SECOND = envint("BANKWATCH_CAMERA_MAX_FRAMES_PER_SECOND", 10, minimum=1)
+CAMERA_RATE_WINDOW_SECONDS = envint("BANKWATCH_CAMERA_RATE_WINDOW_SECONDS", 10, minimum=1)
 # A live-feed socket may ask to resume (replay what it missed) this often per minute.
 FEED_RESUMES_PER_MINUTE = envint("BANKWATCH_FEED_RESUMES_PER_MINUTE", 6, minimum=1)
 REQUIRE_SIGNED_FRAMES = envbool("BANKWATCH_REQUIRE_SIGNED_FRAMES", False)

@@ -123,6 +123,7 @@ def sandbox(settings, tmp_path, camera_with_token) -> Iterator[dict[str, Any]]: 
     """Lowered limits, a private temp folder (uploads spill there above 1 KiB) and the camera's token."""
     settings.MAX_UPLOAD_BYTES = MAX_UPLOAD
     settings.MAX_IMAGE_PIXELS = settings.MAX_FRAME_PIXELS = MAX_PIXELS
+    settings.CAMERA_MAX_FRAMES_PER_SECOND = 100_000  # hundreds of inputs from one camera in seconds
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD + 4096
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50

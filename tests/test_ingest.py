@@ -156,3 +156,23 @@ def test_a_frame_pushed_while_the_broker_is_down_gets_503_and_leaves_nothing(cam
     assert not Frame.objects.exists()
     frames_dir = Path(settings.MEDIA_ROOT) / "frames"
     assert not frames_dir.exists() or not any(frames_dir.iterdir())
+
+
+def test_a_camera_past_its_frame_rate_gets_429_with_retry_after_and_others_are_not_slowed(
+    camera_with_token, monkeypatch, settings
+):
+    from cameras.actions import create_camera
+
+    settings.CAMERA_MAX_FRAMES_PER_SECOND = 1
+    settings.CAMERA_RATE_WINDOW_SECONDS = 10
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
+    # the whole test inside one window, however slowly this machine runs it
+    monkeypatch.setattr("cameras.ratelimit.time", type("Clock", (), {"time": staticmethod(lambda: 1_000_003.0)}))
+    camera, token = camera_with_token
+    _, other = create_camera("Mekong Bank", "Can Tho", "Door")
+    for _ in range(10):
+        assert _post(token, {"image": _upload(_jpeg())}).status_code == 202
+    flooded = _post(token, {"image": _upload(_jpeg())})
+    assert flooded.status_code == 429 and flooded["Retry-After"] == "7"
+    assert Frame.objects.filter(camera=camera).count() == 10
+    assert _post(other, {"image": _upload(_jpeg())}).status_code == 202
