@@ -2,7 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -10,11 +10,7 @@ from django.utils.translation import ngettext
 from audit.log import record
 from cameras.actions import StreamConfigError, camera_credentials, configure_stream
 from cameras.devices import revoke_device
-from cameras.models import Camera, PairedDevice
-
-# Covered-face events (alerts of kind "covered") that a reviewer called a false alarm: the
-# camera's precision in the field. Counted through the reverse relation, so cameras imports nothing of alerts.
-FALSE_ALARMS = Count("alerts", filter=Q(alerts__kind="covered", alerts__dismiss_reason="false_alarm"))
+from cameras.models import Camera, PairedDevice, covered_false_alarms
 
 
 class CameraForm(forms.ModelForm):
@@ -95,7 +91,7 @@ class CameraAdmin(admin.ModelAdmin):
         record("camera.changed" if change else "camera.created", obj, request=request, fields=changed)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
-        return super().get_queryset(request).annotate(n_false_alarms=FALSE_ALARMS)
+        return super().get_queryset(request).annotate(n_false_alarms=covered_false_alarms())
 
     @admin.display(description=_("covered-face false alarms"), ordering="n_false_alarms")
     def covered_false_alarms(self, camera: Camera) -> int:

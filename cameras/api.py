@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from cameras.access import cameras_visible_to
 from cameras.health import serialize_camera, status_line
-from cameras.models import Camera
+from cameras.models import Camera, covered_false_alarms
 
 
 class CameraHealthSerializer(serializers.Serializer):
@@ -30,13 +30,17 @@ class CameraHealthSerializer(serializers.Serializer):
     fps_received = serializers.FloatField()
     fps_processed = serializers.FloatField()
     last_error = serializers.CharField(allow_blank=True)
+    covered_false_alarms = serializers.IntegerField(
+        help_text="the camera's covered-face events a reviewer called a false alarm (its precision in the field)"
+    )
 
 
 class CameraList(GenericAPIView):
     serializer_class = CameraHealthSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return cameras_visible_to(self.request.user).order_by("branch__name", "name", "id")  # type: ignore[arg-type]
+        cameras = cameras_visible_to(self.request.user).annotate(n_false_alarms=covered_false_alarms())  # type: ignore[arg-type]
+        return cameras.order_by("branch__name", "name", "id")
 
     @extend_schema(
         operation_id="v1_cameras_list",
@@ -59,7 +63,8 @@ class CameraList(GenericAPIView):
         cameras = self.get_queryset()
         page = self.paginate_queryset(cameras)
         assert page is not None
-        response = self.get_paginated_response([serialize_camera(camera) for camera in page])
+        rows = [serialize_camera(camera) | {"covered_false_alarms": camera.n_false_alarms} for camera in page]
+        response = self.get_paginated_response(rows)
         every: list[dict[str, Any]] = [{"status": status} for status in cameras.values_list("health", flat=True)]
         response.data["summary"] = status_line(every)
         return response

@@ -14,6 +14,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def covered_false_alarms() -> models.Count:
+    """Annotation: the camera's covered-face events (alerts of kind "covered") that a reviewer called
+    a false alarm, its precision in the field. Through the reverse relation: cameras imports nothing of alerts."""
+    return models.Count("alerts", filter=models.Q(alerts__kind="covered", alerts__dismiss_reason="false_alarm"))
+
+
 class Camera(models.Model):
     class Role(models.TextChoices):
         ENTRANCE = "entrance", pgettext_lazy("camera role", "entrance")

@@ -253,3 +253,12 @@ def test_the_admin_lists_each_cameras_covered_false_alarms(door, cast, admin_cli
     assert '<td class="field-covered_false_alarms">2</td>' in page
     detail = admin_client.get(f"/admin/cameras/camera/{door.pk}/change/").content.decode()
     assert "báo động nhầm về che mặt" in detail.lower()
+
+
+def test_the_camera_api_counts_each_cameras_covered_false_alarms(door, cast, client):
+    for person in (1, 2):
+        event = make_covered_event(door, person=person)
+        review_alert(event, cast["alice"], "false_alarm" if person == 1 else "asked_to_uncover", version=event.version)
+    client.force_login(cast["alice"])
+    cameras = {c["id"]: c for c in client.get("/api/v1/cameras/").json()["results"]}
+    assert cameras[door.pk]["covered_false_alarms"] == 1
