@@ -71,7 +71,7 @@ class WatchlistSerializer(serializers.ModelSerializer):
 class PhotoSerializer(serializers.ModelSerializer):
     image_url = serializers.SerializerMethodField()
     crop_url = serializers.SerializerMethodField()
-    templates = serializers.SlugRelatedField(many=True, read_only=True, slug_field="model_id")
+    templates = serializers.SerializerMethodField()
 
     class Meta:
         model = ReferencePhoto
@@ -89,6 +89,10 @@ class PhotoSerializer(serializers.ModelSerializer):
             "crop_url",
         ]
         read_only_fields = fields
+
+    def get_templates(self, obj: ReferencePhoto) -> list[str]:
+        """The models this photo has a template for (its masked template is of the same model)."""
+        return sorted({template.model_id for template in obj.templates.all()})
 
     def _url(self, obj: ReferencePhoto, kind: str) -> str | None:
         from django.urls import reverse
