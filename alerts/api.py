@@ -154,7 +154,9 @@ class FrameUploadView(APIView):
     @extend_schema(
         request=FrameUploadSerializer,
         responses={
-            202: inline_serializer("FrameAccepted", {"frame_id": serializers.IntegerField()}),
+            202: inline_serializer(
+                "FrameAccepted", {"frame_id": serializers.IntegerField(), "analysed": serializers.BooleanField()}
+            ),
             400: OpenApiResponse(description="missing or unreadable image or field"),
             401: OpenApiResponse(description="missing or wrong camera token"),
             403: OpenApiResponse(description="bad, stale or replayed request signature"),
@@ -189,7 +191,7 @@ class FrameUploadView(APIView):
             return Response({"error": str(exc)}, status=exc.status)
         except QueueUnavailableError as exc:
             return Response({"error": str(exc)}, status=503, headers={"Retry-After": "5"})
-        return Response({"frame_id": frame.pk}, status=202)
+        return Response({"frame_id": frame.pk, "analysed": not frame.gated}, status=202)
 
 
 # --- Alerts -----------------------------------------------------------------

@@ -16,17 +16,21 @@ covered nor matched leave nothing: these observations exist only in memory until
 import threading
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
 from alerts.covered import HIDDEN
-from alerts.models import Frame, Observation
+from alerts.models import Observation
 from recognition.blur import blur_faces
 from recognition.covering import Covering
 from recognition.engine import Face
 from recognition.images import encode_jpeg
+
+if TYPE_CHECKING:
+    from alerts.pipeline import FrameJob
 
 HIDDEN_INDEX_BASE = 1000  # face_index of hidden people, apart from the covered faces of the frame
 _people_checked: dict[int, datetime] = {}  # camera id -> capture time of its last person detection (this process)
@@ -54,7 +58,7 @@ def covered_indexes(faces: Sequence[Face], coverings: Sequence[Covering]) -> lis
 
 
 def covered_observations(
-    frame: Frame, image: NDArray[np.uint8], faces: Sequence[Face], coverings: Sequence[Covering]
+    frame: "FrameJob", image: NDArray[np.uint8], faces: Sequence[Face], coverings: Sequence[Covering]
 ) -> list[tuple[int, Observation]]:
     """(face index, observation) for each covered face."""
     result = []
@@ -88,7 +92,7 @@ def _contains(person: tuple[int, int, int, int], face: Face) -> bool:
 
 
 def hidden_observations(
-    frame: Frame, image: NDArray[np.uint8], faces: Sequence[Face], people: Sequence[tuple[int, int, int, int]]
+    frame: "FrameJob", image: NDArray[np.uint8], faces: Sequence[Face], people: Sequence[tuple[int, int, int, int]]
 ) -> list[tuple[int, Observation]]:
     """(index, observation) for each person in view with no visible face."""
     result = []

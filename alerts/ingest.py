@@ -1,4 +1,4 @@
-"""Frames in: the one place a frame is checked, stored and queued for recognition.
+"""Frames in: the one place a frame is checked and queued for recognition.
 
 `store_frame` is called by the frame API (`POST /api/v1/frames`, alerts/api.py, which
 authenticates the camera by its token and request signature first), `replay_video` and
@@ -6,15 +6,14 @@ the stream supervisor (`run_cameras`, cameras/supervisor.py) alike.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 
-from alerts.models import Frame
+from alerts import frame_queue, motion
 from bankwatch.jobs import enqueue
 from cameras.health import observe_frame, thumbnail
 from cameras.models import Camera
@@ -29,39 +28,57 @@ class QueueUnavailableError(Exception):
     message = "the job queue is unreachable; send the frame again shortly"
 
 
-def store_frame(camera: Camera, data: bytes, captured_at: datetime | None = None, observed: bool = False) -> Frame:
-    """Check the image, store it and queue its recognition job; raises InvalidImageError (with an HTTP status).
+class BacklogFullError(QueueUnavailableError):
+    """The camera is further ahead of recognition than BANKWATCH_CAMERA_MAX_BACKLOG frames (503, Retry-After)."""
+
+    message = "recognition is behind on this camera's frames; send again shortly"
+
+
+@dataclass(frozen=True)
+class QueuedFrame:
+    """A frame accepted and queued: nothing of it is stored until its job finds something to keep."""
+
+    pk: int
+    camera_id: int
+    captured_at: datetime
+    gated: bool = False  # nothing moved since the camera's last analysed frame: no job (alerts/motion.py)
+
+
+def store_frame(
+    camera: Camera, data: bytes, captured_at: datetime | None = None, observed: bool = False
+) -> QueuedFrame:
+    """Check the image and queue its recognition job with its bytes; raises InvalidImageError (with an
+    HTTP status), BacklogFullError or QueueUnavailableError.
 
     The check decodes a JPEG at 1/8 scale, which is enough to catch wrong types, bombs
     and truncated files at a fraction of a full decode; the job decodes it once, properly.
     That small image is also what the camera's health is judged on (cameras/health.py),
     unless the caller (a stream supervisor, which sees every frame) did it already.
+    No row and no file: the bytes travel in the job (alerts/frame_queue.py). A frame in which
+    nothing moved since the camera's last analysed one is not queued at all (alerts/motion.py).
     """
-    small = decode_image(data, max_side=64, max_pixels=settings.MAX_FRAME_PIXELS)
+    gray = thumbnail(decode_image(data, max_side=64, max_pixels=settings.MAX_FRAME_PIXELS))
     if not observed:
-        observe_frame(camera, thumbnail(small))
-    now = timezone.now()
-    extension = "png" if data[:4] == b"\x89PNG" else "jpg"
-    frame = Frame(camera=camera, captured_at=captured_at or now)
-    frame.image.save(f"c{camera.pk}.{extension}", ContentFile(data), save=False)
+        observe_frame(camera, gray)
+    if not motion.should_analyse(camera.pk, gray):
+        return QueuedFrame(frame_queue.new_frame_id(), camera.pk, captured_at or timezone.now(), gated=True)
+    if frame_queue.backlog(camera.pk) >= settings.CAMERA_MAX_BACKLOG:
+        raise BacklogFullError(BacklogFullError.message)
+    frame = QueuedFrame(frame_queue.new_frame_id(), camera.pk, captured_at or timezone.now())
+    frame_queue.queued(camera.pk, frame.pk)
     try:
-        with transaction.atomic():
-            frame.save()
-            Camera.objects.filter(pk=camera.pk).update(last_seen_at=now)
-    except Exception:
-        frame.image.delete(save=False)
-        raise
-    try:
-        enqueue("alerts.process_frame", frame.pk)  # after the caller's transaction, if there is one
+        # After the caller's transaction, if there is one.
+        enqueue("alerts.process_frame", frame.pk, camera.pk, frame.captured_at.isoformat(), data)
     except Exception as exc:
-        # The broker is unreachable: keep nothing half-written; the camera sends the frame again later.
+        # The broker is unreachable: nothing is kept; the camera sends the frame again later.
         logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)
-        frame.delete()
-        frame.image.delete(save=False)
+        frame_queue.forget(camera.pk, frame.pk)
         raise QueueUnavailableError(QueueUnavailableError.message) from None
     return frame
 
 
-def store_pixels(camera: Camera, bgr: np.ndarray, captured_at: datetime | None = None, observed: bool = False) -> Frame:
+def store_pixels(
+    camera: Camera, bgr: np.ndarray, captured_at: datetime | None = None, observed: bool = False
+) -> QueuedFrame:
     """A frame read from a stream or video (replay_video, run_cameras): JPEG-encoded, then as any upload."""
     return store_frame(camera, encode_jpeg(bgr, quality=90), captured_at, observed)

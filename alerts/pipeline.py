@@ -1,8 +1,8 @@
-"""The recognition job: one stored frame in, nothing or alert evidence out.
+"""The recognition job: one frame's bytes in, nothing or alert evidence out.
 
-process_frame(frame_id):
-1. Claim the frame with one conditional UPDATE (pending -> processing); a duplicated or
-   retried job that loses the claim does nothing.
+process_frame(frame_id, camera_id, captured_at, data):
+1. Claim the frame (alerts/frame_queue.py: SET NX in Redis, in memory in the embedded mode); a
+   second delivery of a processed frame does nothing, one of a frame in work elsewhere is retried.
 2. Decode it once (at most about the detector's size), detect and embed every face,
    search the gallery with each watchlist's own threshold (enrollment.gallery.search).
 3. Classify every face's covering (recognition.covering). A camera with a paired entrance
@@ -15,29 +15,31 @@ process_frame(frame_id):
    covered face, and on an entrance camera each person in view with no visible face
    (recognition.persons), becomes a covered observation (alerts.door) and alerts.covered
    decides: pending, new event, or sighting.
-6. Delete the frame, row and file, in every outcome: what an alert keeps is its own
-   blurred copy. A face that matched no one leaves nothing, not even a log line.
+6. Write only when there is something to keep, in one transaction: the rows carry the frame id,
+   unique per camera, so a re-run adds nothing. A frame with no face searched and none covered
+   costs no SQL statement; the frame itself was never stored (what an alert keeps is its own
+   blurred copy), and a face that matched no one leaves nothing, not even a log line.
+7. Mark the frame done.
 
-sweep() takes back frames a crashed worker left behind, purges what has expired and returns the
-frames to queue again (the sweep task queues them: this module never imports a task).
+sweep() purges the agreement's expired pending rows.
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.dispatch import Signal
-from django.utils import timezone
 
-from alerts import door
+from alerts import door, frame_queue
 from alerts.agreement import Observed, observe, purge_expired_pending
 from alerts.covered import observe_covered, purge_expired_pending_coverings, raises_covered_events
 from alerts.field_rates import count_searches
-from alerts.models import Frame, Observation
+from alerts.models import Observation
+from cameras.models import Camera
 from enrollment import gallery
 from entrance.display import publish_to_display
 from recognition import covering, decision, persons
@@ -61,13 +63,33 @@ class FrameOutcome:
     covered: list[tuple[Observed, int | None]] = field(default_factory=list)  # (what happened, covered-face event id)
 
 
-def claim(frame_id: int) -> Frame | None:
-    claimed = Frame.objects.filter(pk=frame_id, status=Frame.Status.PENDING).update(
-        status=Frame.Status.PROCESSING, claimed_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if claimed != 1:
-        return None
-    return Frame.objects.select_related("camera__branch__bank").get(pk=frame_id)
+@dataclass(frozen=True)
+class FrameJob:
+    """One frame as its job carries it: the bytes, the camera (with branch and bank) and when it was seen."""
+
+    pk: int
+    camera: Camera
+    captured_at: datetime
+    data: bytes
+
+    @property
+    def camera_id(self) -> int:
+        return int(self.camera.pk)
+
+
+_cameras: dict[int, tuple[float, Camera]] = {}
+CAMERA_CACHE_SECONDS = 30.0
+
+
+def _camera(camera_id: int) -> Camera:
+    """The camera with its branch and bank, read once per CAMERA_CACHE_SECONDS per process, not per frame
+    (a camera moved to another branch is searched against the new branch's watchlists within that time)."""
+    cached = _cameras.get(camera_id)
+    if cached is not None and time.monotonic() - cached[0] < CAMERA_CACHE_SECONDS:
+        return cached[1]
+    camera = Camera.objects.select_related("branch__bank").get(pk=camera_id)
+    _cameras[camera_id] = (time.monotonic(), camera)
+    return camera
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
@@ -90,7 +112,7 @@ def _faces_at_blur_confidence(image: np.ndarray) -> list[tuple[int, int, int, in
 
 
 def _observations(
-    frame: Frame, image: np.ndarray, faces: list[Face], usable: list[int], coverings: list[covering.Covering]
+    frame: FrameJob, image: np.ndarray, faces: list[Face], usable: list[int], coverings: list[covering.Covering]
 ) -> list[tuple[int, int, Observation]]:
     """(subject id, watchlist id, observation) for each subject matched, from its best face."""
     if not usable:
@@ -132,10 +154,8 @@ def _observations(
     return observations
 
 
-def _recognise(frame: Frame) -> FrameOutcome:
-    with frame.image.open("rb") as handle:
-        data = handle.read()
-    image = decision.decode_frame(data)
+def _recognise(frame: FrameJob) -> FrameOutcome:
+    image = decision.decode_frame(frame.data)
     faces, usable = decision.probe_faces(get_engine(), image)
     coverings = covering.classify_faces(image, faces)
     camera = frame.camera
@@ -149,6 +169,8 @@ def _recognise(frame: Frame) -> FrameOutcome:
         at_door = door.covered_observations(frame, image, faces, coverings)
         if camera.role == camera.Role.ENTRANCE and door.people_due(camera.pk, frame.captured_at):
             at_door += door.hidden_observations(frame, image, faces, persons.detect_people(image))
+    if not (usable or at_door):
+        return outcome  # no face searched and none covered: no SQL statement, nothing kept
     with transaction.atomic():
         count_searches(frame.camera_id, len(usable))
         for subject_id, watchlist_id, obs in observations:
@@ -157,91 +179,50 @@ def _recognise(frame: Frame) -> FrameOutcome:
         for face_index, obs in at_door:
             what, event = observe_covered(obs, face_index)
             outcome.covered.append((what, event.pk if event else None))
-        Frame.objects.filter(pk=frame.pk).delete()
-    if frame.image:
-        frame.image.delete(save=False)
     return outcome
 
 
-def _give_up_or_retry(frame: Frame, error: str, retry: bool) -> None:
-    """A failed attempt: back to pending for the sweep, or failed (and its image gone) for good."""
-    if retry and frame.attempts < settings.FRAME_MAX_ATTEMPTS:
-        Frame.objects.filter(pk=frame.pk, status=Frame.Status.PROCESSING).update(
-            status=Frame.Status.PENDING, error=error[:300]
-        )
-        return
-    Frame.objects.filter(pk=frame.pk).update(
-        status=Frame.Status.FAILED, error=error[:300], processed_at=timezone.now(), image=""
-    )
-    if frame.image:
-        frame.image.delete(save=False)
+def process_frame(frame_id: int, camera_id: int, captured_at: str, data: bytes) -> FrameOutcome | None:
+    """The job body (Celery task or embedded thread). None when the frame was processed already.
 
-
-def process_frame(frame_id: int) -> FrameOutcome | None:
-    """The job body (Celery task or embedded thread). None when another job has this frame."""
-    frame = claim(frame_id)
-    if frame is None:
+    Raises ClaimHeldError while another job holds the frame (the task retries after it), and
+    re-raises any other failure after giving the claim back (the task retries it)."""
+    if not frame_queue.claim(frame_id):
         return None
     try:
+        frame = FrameJob(frame_id, _camera(camera_id), datetime.fromisoformat(captured_at), data)
         outcome = _recognise(frame)
-    except InvalidImageError as exc:
-        _give_up_or_retry(frame, f"unreadable image: {exc}", retry=False)
+    except (InvalidImageError, Camera.DoesNotExist):
+        frame_queue.finish(camera_id, frame_id)  # nothing to retry: the bytes or the camera are gone for good
         return None
-    except Exception as exc:  # the soft time limit included; a hard kill is the sweep's to find
+    except Exception as exc:  # the soft time limit included; a hard kill is the redelivery's to redo
         # Only the class and frame id are logged: the message could carry data about the face.
         logger.warning("frame %s failed: %s", frame_id, exc.__class__.__name__)
-        _give_up_or_retry(frame, exc.__class__.__name__, retry=True)
+        frame_queue.release(frame_id)
         raise
-    frame_processed.send(sender=Frame, outcome=outcome)
+    frame_queue.finish(camera_id, frame_id)
+    frame_processed.send(sender=FrameJob, outcome=outcome)
     return outcome
 
 
 @dataclass
 class Sweep:
-    """What one sweep did, and the frames it hands back to be queued again (alerts/tasks.py queues them)."""
+    """What one sweep purged."""
 
-    requeue: list[int]
-    reclaimed: int
-    failed: int
-    failed_deleted: int
     pending_matches_expired: int
     pending_coverings_expired: int
 
     def summary(self) -> dict[str, int]:
         return {
-            "reclaimed": self.reclaimed,
-            "failed": self.failed,
-            "requeued": len(self.requeue),
-            "failed_deleted": self.failed_deleted,
             "pending_matches_expired": self.pending_matches_expired,
             "pending_coverings_expired": self.pending_coverings_expired,
         }
 
 
 def sweep() -> Sweep:
-    """Take back frames claimed by a crashed worker; fail those out of attempts; purge expired rows;
-    return the frames left pending too long, for the caller to queue again."""
-    now = timezone.now()
-    stale_claim = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
-    reclaimed = Frame.objects.filter(
-        status=Frame.Status.PROCESSING, claimed_at__lt=stale_claim, attempts__lt=settings.FRAME_MAX_ATTEMPTS
-    ).update(status=Frame.Status.PENDING, error="worker lost")
-    failed = 0
-    for frame in Frame.objects.filter(status=Frame.Status.PROCESSING, claimed_at__lt=stale_claim):
-        _give_up_or_retry(frame, "worker lost on every attempt", retry=False)
-        failed += 1
-    stale = now - timedelta(seconds=settings.FRAME_STALE_SECONDS)
-    requeue = list(
-        Frame.objects.filter(status=Frame.Status.PENDING, received_at__lt=stale).values_list("id", flat=True)[:1000]
-    )
-    old_failures, _ = Frame.objects.filter(
-        status=Frame.Status.FAILED, processed_at__lt=now - timedelta(days=1)
-    ).delete()
+    """Purge the agreement's expired pending rows. Lost frames need no sweep: a job whose worker died
+    is delivered again by the broker (late acknowledgement) and alerts.frame_queue runs it once."""
     return Sweep(
-        requeue=requeue,
-        reclaimed=reclaimed,
-        failed=failed,
-        failed_deleted=old_failures,
         pending_matches_expired=purge_expired_pending(),
         pending_coverings_expired=purge_expired_pending_coverings(),
     )

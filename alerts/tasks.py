@@ -1,22 +1,23 @@
 """Thin Celery tasks over alerts.pipeline. In the embedded mode bankwatch.jobs runs the same
 functions on worker threads. Code that queues one names it (`jobs.enqueue("alerts.process_frame",
-frame_id)`); nothing but the task registry imports this module.
+frame_id, camera_id, captured_at, data)`); nothing but the task registry imports this module.
 
-Late acknowledgement (settings: CELERY_TASK_ACKS_LATE, reject on worker lost) means a job
-whose worker dies is delivered again; pipeline.claim makes that second delivery harmless.
+A frame's job carries its bytes. Late acknowledgement (settings: CELERY_TASK_ACKS_LATE, reject on
+worker lost, the broker's visibility timeout) means a job whose worker dies is delivered again;
+alerts.frame_queue's claim makes that second delivery harmless. A failed attempt is retried up to
+BANKWATCH_FRAME_MAX_ATTEMPTS times; a job that finds the frame in work elsewhere waits for that claim.
 """
 
-from dataclasses import asdict
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
-from alerts import pipeline
-from bankwatch import jobs
+from alerts import frame_queue, pipeline
 
 
 @shared_task(
+    bind=True,
     name="alerts.process_frame",
     acks_late=True,
     reject_on_worker_lost=True,
@@ -24,15 +25,19 @@ from bankwatch import jobs
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
     ignore_result=True,
 )
-def process_frame(frame_id: int) -> dict[str, Any] | None:
-    outcome = pipeline.process_frame(frame_id)
-    return asdict(outcome) if outcome else None
+def process_frame(self: Task, frame_id: int, camera_id: int, captured_at: str, data: bytes) -> dict[str, Any] | None:
+    try:
+        outcome = pipeline.process_frame(frame_id, camera_id, captured_at, data)
+    except frame_queue.ClaimHeldError as held:
+        raise self.retry(countdown=held.seconds + 1, max_retries=None) from None
+    except Exception as exc:
+        if self.request.retries + 1 >= settings.FRAME_MAX_ATTEMPTS:
+            raise
+        raise self.retry(exc=exc, countdown=1 + self.request.retries, max_retries=settings.FRAME_MAX_ATTEMPTS) from None
+    return {"frame_id": outcome.frame_id, "faces": outcome.faces, "matches": outcome.matches} if outcome else None
 
 
 @shared_task(name="alerts.sweep_frames", ignore_result=True, soft_time_limit=120, time_limit=180)
 def sweep_frames() -> dict[str, int]:
-    """The periodic sweep (Celery beat): its frames go back on the queue from here."""
-    work = pipeline.sweep()
-    for frame_id in work.requeue:
-        jobs.enqueue("alerts.process_frame", frame_id)
-    return work.summary()
+    """The periodic sweep (Celery beat): the agreement's expired pending rows."""
+    return pipeline.sweep().summary()

@@ -164,7 +164,7 @@ else:
 # Shared between processes with Redis (e.g. the nonces of signed camera requests); per process otherwise.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bankwatch"}
+        {"BACKEND": "bankwatch.cache.SharedClientRedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bankwatch"}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -182,7 +182,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("BANKWATCH_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
 CELERY_TASK_TIME_LIMIT = envint("BANKWATCH_TASK_TIME_LIMIT", 90, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# A frame's job carries its bytes and is acknowledged only once done: the job of a worker that died
+# goes back on the queue this long after it was taken (past the hard time limit, so never while a
+# live worker still holds it), checked every 10 s (alerts/frame_queue.py makes the second run harmless).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("BANKWATCH_REDELIVERY_SECONDS", CELERY_TASK_TIME_LIMIT + 30, minimum=10),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Media: local folder or S3 --------------------------------------------
@@ -334,7 +340,18 @@ COVERED_HIDDEN_MIN_FRAMES = envint("BANKWATCH_COVERED_HIDDEN_MIN_FRAMES", 3, min
 COVERED_HIDDEN_DETECT_SECONDS = envfloat("BANKWATCH_COVERED_HIDDEN_DETECT_SECONDS", 0.5, 0.0, 60.0)
 COVERED_HIDDEN_MIN_PERSON_PX = envint("BANKWATCH_COVERED_HIDDEN_MIN_PERSON_PX", 7 * RECOGNITION_MIN_FACE_PX, minimum=16)
 FRAME_MAX_ATTEMPTS = envint("BANKWATCH_FRAME_MAX_ATTEMPTS", 3, minimum=1)
-# The sweep re-queues frames pending this long (a lost job) or claimed longer than the hard limit.
+# Frames of one camera queued or in work at most; past it the frame API answers 503 with Retry-After
+# (10 s of a 5 frames/s camera): what Redis holds for a camera that recognition cannot keep up with.
+CAMERA_MAX_BACKLOG = envint("BANKWATCH_CAMERA_MAX_BACKLOG", 50, minimum=1)
+# A camera token accepted is remembered this long per process (cameras/models.py: Camera.authenticate):
+# one query per camera every few seconds instead of one per frame. 0 asks the database every time.
+CAMERA_AUTH_CACHE_SECONDS = envfloat("BANKWATCH_CAMERA_AUTH_CACHE_SECONDS", 5.0, 0.0, 300.0)
+# Motion gating (alerts/motion.py): a frame in which nothing moved since the camera's last analysed
+# frame skips recognition; a still scene is analysed again at least every STILL_RECHECK_SECONDS.
+MOTION_GATING = envbool("BANKWATCH_MOTION_GATING", True)
+STILL_RECHECK_SECONDS = envfloat("BANKWATCH_STILL_RECHECK_SECONDS", 2.0, 0.0, 3600.0)
+MOTION_MIN_FRACTION = envfloat("BANKWATCH_MOTION_MIN_FRACTION", 0.005, 0.0, 1.0)
+# How late a queued frame may still be processed: pending matches are kept this long past the agreement window.
 FRAME_STALE_SECONDS = envint("BANKWATCH_FRAME_STALE_SECONDS", 120, minimum=5)
 FRAME_SWEEP_SECONDS = envint("BANKWATCH_FRAME_SWEEP_SECONDS", 60, minimum=5)
 CELERY_BEAT_SCHEDULE = {

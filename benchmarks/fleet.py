@@ -32,6 +32,8 @@ from benchmarks.services import Services, available, private_services
 from benchmarks.stack import ROOT, Stack, production_stack
 
 MIX = {"empty": 0.70, "stranger": 0.20, "crowd": 0.05, "listed": 0.05}
+# The idle clip for motion gating: a lobby mostly empty, people passing now and then.
+IDLE_MIX = {"empty": 0.90, "stranger": 0.06, "crowd": 0.02, "listed": 0.02}
 LISTED_ENROLL = "img1.jpg"
 LISTED = ["img2.jpg", "img4.jpg", "img5.jpg", "img6.jpg", "img7.jpg", "img10.jpg"]  # the same person as img1
 STRANGERS = ["img20.jpg", "img22.jpg", "img23.jpg", "img24.jpg", "img25.jpg", "img26.jpg"]
@@ -186,9 +188,9 @@ def _manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 
 SEED = """
 import json, time
-from cameras.services import create_camera
+from cameras.actions import create_camera
 from enrollment.models import ReferencePhoto
-from enrollment.services import add_photo, create_subject, create_watchlist
+from enrollment.actions import add_photo, create_subject, create_watchlist
 cameras = [create_camera("Fleet Bank", f"Branch {i:04d}", "Door") for i in range(COUNT)]
 subject = create_subject(create_watchlist("Bank robbers"), "Listed Person")
 photo = add_photo(subject, open(PHOTO, "rb").read(), "listed.jpg")
@@ -210,6 +212,99 @@ def _seed(env: dict[str, str], count: int, photo: Path) -> dict[str, Any]:
     return seeded
 
 
+# --- a backlog drained -----------------------------------------------------------------------
+
+
+def _celery(services: Services) -> Any:
+    from celery import Celery
+
+    return Celery("bankwatch-bench", broker=services.redis_url)
+
+
+def _profile_top(raw: Path, limit: int = 12) -> list[dict[str, Any]]:
+    """py-spy's raw (collapsed) stacks: the share of samples under each frame of interest."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0]
+            where = frame.split(" (")[1].split(":")[0] if " (" in frame else ""
+            label = f"{name} ({where.rsplit('/site-packages/', 1)[-1].rsplit('/wt/cap/', 1)[-1]})"
+            if label not in seen:
+                seen.add(label)
+                totals[label] = totals.get(label, 0) + int(count)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])
+    return [{"frame": k, "share": round(v / max(samples, 1), 3)} for k, v in ranked[:limit]]
+
+
+def _drain(
+    services: Services, stack: Stack, seeded: dict[str, Any], frames: dict[str, list[str]], count: int, folder: Path
+) -> dict[str, Any]:
+    """`count` frames of the mix queued while the workers do not consume, then drained by all of them:
+    frames per second, each worker process's CPU share, and (py-spy, when installed) where one spent it."""
+    import random
+    import shutil
+
+    from django.utils import timezone
+
+    app = _celery(services)
+    app.control.cancel_consumer("celery", reply=True, timeout=10)
+    rng = random.Random(11)
+    kinds, weights = list(MIX), list(MIX.values())
+    jpegs = {kind: [Path(p).read_bytes() for p in paths] for kind, paths in frames.items()}
+    at = timezone.now().isoformat()
+    for i in range(count):
+        kind = rng.choices(kinds, weights)[0]
+        camera = seeded["camera_ids"][i % len(seeded["camera_ids"])]
+        job = [time.time_ns() // 1000 * 1000 + i % 1000, camera, at, rng.choice(jpegs[kind])]
+        app.send_task("alerts.process_frame", args=job)
+    sampler = Sampler(services)
+    children = _children()
+    pool = [pid for w in stack.workers for pid in children.get(w.pid, [])]
+    before = {pid: _usage(pid)[0] for pid in pool}
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    profile = None
+    if Path(spy).exists() and pool:
+        profile = subprocess.Popen(
+            [spy, "record", "-p", str(pool[0]), "-r", "40", "-d", "600", "-f", "raw", "-o", str(folder / "drain.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
+    started = time.monotonic()
+    app.control.add_consumer("celery", reply=True, timeout=10)
+    deadline = started + 300
+    while sampler.queue_length() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the last frames in work
+    seconds = time.monotonic() - started
+    after = {pid: _usage(pid)[0] for pid in pool}
+    sampler.db.close()
+    if profile is not None:
+        profile.send_signal(2)  # SIGINT: py-spy writes what it sampled
+        try:
+            profile.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            profile.kill()
+    busy = [round((after[pid] - before[pid]) / seconds, 2) for pid in pool]
+    found: dict[str, Any] = {
+        "frames": count,
+        "seconds": round(seconds, 2),
+        "frames_per_second": round(count / seconds, 1),
+        "worker_processes": len(pool),
+        "cpu_share_per_process": busy,
+        "worker_cpu_ms_per_frame": round(1000 * sum(after[p] - before[p] for p in pool) / count, 2),
+    }
+    if (folder / "drain.txt").exists():
+        found["profile_of_one_process"] = _profile_top(folder / "drain.txt")
+    return found
+
+
 # --- one step --------------------------------------------------------------------------------
 
 
@@ -217,6 +312,7 @@ def _step(
     cameras: int,
     seconds: float,
     fps: float,
+    mix: dict[str, float],
     seeded: dict[str, Any],
     frames: dict[str, list[str]],
     stack: Stack,
@@ -235,7 +331,7 @@ def _step(
         "fps": fps,
         "seconds": seconds,
         "start_at": start_at,
-        "mix": MIX,
+        "mix": mix,
         "frames": frames,
         "seed": cameras,
     }
@@ -304,6 +400,7 @@ def fleet(
     first: int = 4,
     step: int = 4,
     most: int = 80,
+    mix: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     missing = available()
     if missing:
@@ -312,6 +409,7 @@ def fleet(
 
     if not pgbouncer_available():
         return {"skipped": "pgbouncer is absent (`make pgbouncer-deps`)"}
+    mix = mix or MIX
     seconds = 12.0 if quick else 30.0
     fps = 5.0
     cores = len(os.sched_getaffinity(0))
@@ -335,6 +433,8 @@ def fleet(
         frames = _frames(Path(dataset), folder)
         with production_stack(env, folder / "logs", worker_processes=1, concurrency=cores) as stack:
             seeded = _seed(env, most, Path(dataset) / LISTED_ENROLL)
+            drain = None if gating else _drain(services, stack, seeded, frames, 150 if quick else 600, folder)
+            log(f"bench:   drain {json.dumps(drain)[:2000]}")
             roots = {
                 "web": [stack.web.pid],
                 "worker": [w.pid for w in stack.workers],
@@ -345,7 +445,7 @@ def fleet(
             cameras = first
             while cameras <= most:
                 log(f"bench:   fleet {cameras} cameras")
-                row = _step(cameras, seconds, fps, seeded, frames, stack, services, pooler, env, folder, roots)
+                row = _step(cameras, seconds, fps, mix, seeded, frames, stack, services, pooler, env, folder, roots)
                 steps.append(row)
                 log(f"bench:   {json.dumps(row)}")
                 if not row["kept_up"] or time.monotonic() - started > budget:
@@ -367,8 +467,9 @@ def fleet(
         "pool_size": POOL_SIZE,
         "disk_bytes_per_frame": best["disk_bytes_per_frame"],
         "motion_gating": gating,
+        "backlog_drain": drain,
         "fps_per_camera": fps,
         "seconds_per_step": seconds,
-        "mix": MIX,
+        "mix": mix,
         "steps": steps,
     }

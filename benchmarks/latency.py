@@ -38,7 +38,8 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
     from django.test import Client
 
     from accounts.scope import bank_group
-    from alerts.models import Frame, PendingMatch
+    from alerts import frame_queue
+    from alerts.models import PendingMatch
     from alerts.samples import compose, load
     from bankwatch.celery import app
     from cameras.actions import create_camera
@@ -71,11 +72,11 @@ def production_latency(dataset: str, pairs: int, worker_core: int) -> dict[str, 
                     pending = PendingMatch.objects.count()
                     post_frame(client, token, first)  # waits in PendingMatch for agreement
                     _wait(lambda n=pending: PendingMatch.objects.count() > n, 60, "the first frame")
-                    _wait(lambda: not Frame.objects.exists(), 60, "the first frame's row to go")
+                    _wait(lambda: not frame_queue.backlog(camera.pk), 60, "the first frame's job to end")
                     started = time.perf_counter()
                     post_frame(client, token, second)
                     samples.append(1000 * (listener.wait_for("alert.created", timeout=30) - started))
-                    _wait(lambda: not Frame.objects.exists(), 60, "the second frame's row to go")
+                    _wait(lambda: not frame_queue.backlog(camera.pk), 60, "the second frame's job to end")
             finally:
                 listener.close()
             memory = {f"worker_{key}": value for key, value in cpu.memory_mb(worker.pid).items()}

@@ -22,13 +22,11 @@ from typing import Any
 import cv2
 import numpy as np
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
 from accounts.scope import bank_group
-from alerts import pipeline
-from alerts.models import Frame
+from alerts import frame_queue, pipeline
 from alerts.samples import compose, load
 from bankwatch import jobs
 from benchmarks.harness import EventListener, post_frame, scratch_environment
@@ -81,17 +79,13 @@ def _enroll(dataset: Path) -> None:
 
 
 def _throughput(camera: Camera, jpeg: bytes, count: int) -> dict[str, Any]:
-    """The job itself (claim, read, decode, detect, embed, search, delete) on frames already stored."""
-    frame_ids = []
-    for _ in range(count + 2):
-        frame = Frame(camera=camera, captured_at=timezone.now())
-        frame.image.save("bench.jpg", ContentFile(jpeg), save=False)
-        frame.save()
-        frame_ids.append(frame.pk)
-    faces = [pipeline.process_frame(i) for i in frame_ids[:2]]  # warm-up
+    """The job itself (claim, decode, detect, embed, search) on frames as their jobs carry them."""
+    at = timezone.now().isoformat()
+    frame_ids = [frame_queue.new_frame_id() for _ in range(count + 2)]
+    faces = [pipeline.process_frame(i, camera.pk, at, jpeg) for i in frame_ids[:2]]  # warm-up
     started, cpu_started = time.perf_counter(), time.process_time()
     for frame_id in frame_ids[2:]:
-        pipeline.process_frame(frame_id)
+        pipeline.process_frame(frame_id, camera.pk, at, jpeg)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     return {
         "faces": faces[0].faces if faces[0] else None,

@@ -313,6 +313,100 @@ def _streams(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _fleet_run(found: dict[str, Any], title: str) -> list[str]:
+    if "skipped" in found:
+        return [f"{title}: skipped ({found['skipped']})."]
+    cpu = found["cpu_ms_per_frame"]
+    lines = [
+        f"**{title}** (mix {', '.join(f'{k} {round(100 * v)} %' for k, v in found['mix'].items())}, "
+        f"{found['fps_per_camera']:g} frames/s per camera, {found['seconds_per_step']:g} s per step): "
+        f"**{found['cameras']} cameras held, {found['cameras_per_core']} per core** "
+        f"({found['frames_per_second']} frames/s, p95 POST-to-alert {_fmt(found['p95_post_to_alert_ms'], 0)} ms, "
+        f"{found['skipped_frames']} frames skipped); CPU ms per frame: web {cpu['web']}, worker {cpu['worker']}, "
+        f"PostgreSQL {cpu['postgres']}, Redis {cpu['redis']}, PgBouncer {cpu.get('pgbouncer', '–')}; load "
+        f"generator {found['load_generator_cpu_ms_per_frame']} (its own process, not counted above); "
+        f"{found['sql_statements_per_frame']} SQL statements and {found['disk_bytes_per_frame']} bytes written to "
+        f"disk per frame; PostgreSQL connections at most {found['peak_postgres_connections']} "
+        f"(PgBouncer pool {found['pool_size']}).",
+        "",
+        "| cameras | offered frames/s | accepted frames/s | kept up | queue at end | p95 POST-to-alert ms | "
+        "web | worker | postgres | redis | SQL/frame | disk bytes/frame | PG connections |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in found["steps"]:
+        c = row["cpu_ms_per_frame"]
+        lines.append(
+            f"| {row['cameras']} | {row['offered_frames_per_second']} | {row['frames_per_second']} | "
+            f"{'yes' if row['kept_up'] else 'no'} | {row['backlog_at_end']} | {_fmt(row['p95_post_to_alert_ms'], 0)} | "
+            f"{c['web']} | {c['worker']} | {c['postgres']} | {c['redis']} | {row['sql_statements_per_frame']} | "
+            f"{row['disk_bytes_per_frame']} | {row['peak_postgres_connections']} |"
+        )
+    drain = found.get("backlog_drain")
+    if drain:
+        lines += [
+            "",
+            f"Backlog drained ({drain['frames']} frames of the mix queued while the workers did not consume): "
+            f"{drain['frames_per_second']} frames/s by {drain['worker_processes']} pool processes, each busy "
+            f"{', '.join(str(b) for b in drain['cpu_share_per_process'])} of a core, "
+            f"{drain['worker_cpu_ms_per_frame']} CPU ms per frame.",
+        ]
+        if drain.get("profile_of_one_process"):
+            lines += ["", "Where one pool process spent it (py-spy samples under each frame):", ""]
+            lines += [f"- {row['share']:.0%} `{row['frame']}`" for row in drain["profile_of_one_process"]]
+    return lines
+
+
+def _fleet(results: dict[str, Any]) -> list[str]:
+    found = results["fleet"]
+    lines = [
+        "## Fleet: the production stack under many cameras (`bench --sections fleet`)",
+        "",
+        "A private PostgreSQL cluster, Redis, PgBouncer (transaction mode), daphne and one Celery worker with "
+        "one pool process per core, all on this machine and set up and torn down by the bench "
+        "(`benchmarks/fleet.py`); push cameras over HTTP with their tokens from a load generator in its own "
+        "process; the number of cameras rises until the stack falls behind (a frame refused or sent late, more "
+        "than one frame per camera still queued at the end, or p95 POST-to-alert over 1 s). "
+        "CPU per frame is every process of each kind (reaped children included) over the step and the drain "
+        "after it, divided by the frames accepted. Plot: `docs/fleet.png`.",
+        "",
+    ]
+    lines += _fleet_run(found, "Motion gating off")
+    if "gated_idle_clip" in found:
+        lines += ["", *_fleet_run(found["gated_idle_clip"], "Motion gating on, idle clip")]
+    return lines
+
+
+def fleet_plot(results: dict[str, Any], path: Path) -> None:
+    """p95 POST-to-alert and CPU ms per frame of each process kind against cameras."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = [("gating off", results["fleet"])]
+    if "gated_idle_clip" in results["fleet"]:
+        runs.append(("gating on, idle clip", results["fleet"]["gated_idle_clip"]))
+    figure, (latency, cpu) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, found in runs:
+        steps = found.get("steps") or []
+        cameras = [row["cameras"] for row in steps]
+        latency.plot(cameras, [row["p95_post_to_alert_ms"] or 0 for row in steps], marker="o", label=name)
+        for kind in ("web", "worker", "postgres", "redis"):
+            cpu.plot(
+                cameras, [row["cpu_ms_per_frame"][kind] for row in steps], marker=".", label=f"{kind} ({name})"
+            )
+    latency.axhline(1000, color="grey", linestyle="--", linewidth=0.8)
+    latency.set_xlabel("cameras at 5 frames/s")
+    latency.set_ylabel("p95 POST-to-alert (ms)")
+    latency.legend()
+    cpu.set_xlabel("cameras at 5 frames/s")
+    cpu.set_ylabel("CPU ms per accepted frame")
+    cpu.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
 SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("frames", _frames),
     ("scaling", _scaling),
@@ -322,7 +416,24 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("pipeline", _pipeline),
     ("production", _production),
     ("streams", _streams),
+    ("fleet", _fleet),
 ]
+
+
+FLEET_START, FLEET_END = "<!-- fleet -->", "<!-- /fleet -->"
+
+
+def splice_fleet(existing: str, results: dict[str, Any]) -> str:
+    """docs/benchmarks.md with its fleet section replaced (a `--sections fleet` run keeps the others)."""
+    block = "\n".join([FLEET_START, *_fleet(results), FLEET_END])
+    if FLEET_START in existing and FLEET_END in existing:
+        head, rest = existing.split(FLEET_START, 1)
+        return head + block + rest.split(FLEET_END, 1)[1]
+    marker = "## How it is measured"
+    if marker in existing:
+        head, rest = existing.split(marker, 1)
+        return head + block + "\n\n" + marker + rest
+    return existing.rstrip("\n") + "\n\n" + block + "\n"
 
 
 def markdown(results: dict[str, Any], history: str) -> str:
@@ -336,6 +447,8 @@ def markdown(results: dict[str, Any], history: str) -> str:
         lines.append("")
         if "error" in results[name]:
             lines.append(f"**{name}: failed** — `{results[name]['error'][:500]}`")
+        elif name == "fleet":
+            lines += [FLEET_START, *section(results), FLEET_END]
         else:
             lines += section(results)
     lines += ["", HOW, history]
@@ -445,9 +558,16 @@ def plot(results: dict[str, Any], path: Path) -> None:
 HISTORY_FILE = Path(__file__).resolve().parent / "history.md"
 
 
-def write(results: dict[str, Any], docs: Path) -> None:
-    """docs/benchmarks.md (with benchmarks/history.md appended) and docs/benchmarks.png."""
+def write(results: dict[str, Any], docs: Path, sections: tuple[str, ...] = ()) -> None:
+    """docs/benchmarks.md (with benchmarks/history.md appended) and docs/benchmarks.png; a run of the
+    fleet alone replaces only its section of an existing page. docs/fleet.png after a fleet run."""
     docs.mkdir(parents=True, exist_ok=True)
-    history = HISTORY_FILE.read_text() if HISTORY_FILE.exists() else ""
-    (docs / "benchmarks.md").write_text(markdown(results, history))
-    plot(results, docs / "benchmarks.png")
+    page = docs / "benchmarks.md"
+    if sections == ("fleet",) and page.exists():
+        page.write_text(splice_fleet(page.read_text(), results))
+    else:
+        history = HISTORY_FILE.read_text() if HISTORY_FILE.exists() else ""
+        page.write_text(markdown(results, history))
+        plot(results, docs / "benchmarks.png")
+    if "fleet" in results and not {"error", "skipped"} & set(results["fleet"]):
+        fleet_plot(results, docs / "fleet.png")

@@ -138,9 +138,11 @@ def production(run: Run) -> Any:
 
 def fleet_section(run: Run) -> Any:
     """The whole production stack under more and more cameras (benchmarks/fleet.py)."""
-    from benchmarks.fleet import fleet
+    from benchmarks.fleet import IDLE_MIX, fleet
 
-    return fleet(run.dataset, run.quick, run.log)
+    found = fleet(run.dataset, run.quick, run.log)
+    found["gated_idle_clip"] = fleet(run.dataset, run.quick, run.log, gating=True, first=8, step=8, mix=IDLE_MIX)
+    return found
 
 
 def streams_section(run: Run) -> Any:

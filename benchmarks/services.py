@@ -77,6 +77,7 @@ def private_services(max_connections: int = 100) -> Iterator[Services]:
             capture_output=True,
         )
         options = f"-p {pg_port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections={max_connections}"
+        options += " -c timezone=UTC"  # what Django asks of each connection: no SET on every new one
         subprocess.run(
             [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start"],
             check=True,

@@ -1,7 +1,9 @@
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,10 @@ def covered_false_alarms() -> models.Count:
     """Annotation: the camera's covered-face events (alerts of kind "covered") that a reviewer called
     a false alarm, its precision in the field. Through the reverse relation: cameras imports nothing of alerts."""
     return models.Count("alerts", filter=models.Q(alerts__kind="covered", alerts__dismiss_reason="false_alarm"))
+
+
+# token digest -> (when accepted, camera): Camera.authenticate's memory of tokens it accepted lately.
+_accepted_tokens: dict[str, tuple[float, "Camera"]] = {}
 
 
 class Camera(models.Model):
@@ -98,21 +104,35 @@ class Camera(models.Model):
 
     @classmethod
     def authenticate(cls, token: str) -> "Camera | None":
+        """The active camera of this token (or of its previous token, within the rotation grace).
+
+        A token accepted is remembered in this process for BANKWATCH_CAMERA_AUTH_CACHE_SECONDS (5 s)
+        so that a camera pushing 5 frames a second costs one query per 5 s, not one per frame;
+        disabling a camera or ending a token's grace takes effect within that time. Unknown
+        tokens are never remembered: each costs its query."""
         if not token:
             return None
         digest = hash_token(token)
+        ttl = settings.CAMERA_AUTH_CACHE_SECONDS
+        remembered = _accepted_tokens.get(digest)
+        if remembered is not None and time.monotonic() - remembered[0] < ttl:
+            return remembered[1]
         camera = cls.objects.select_related("branch__bank").filter(token_hash=digest, is_active=True).first()
-        if camera is not None:
-            return camera
-        return (
-            cls.objects.select_related("branch__bank")
-            .filter(
-                previous_token_hash=digest,
-                previous_token_valid_until__gt=timezone.now(),
-                is_active=True,
+        if camera is None:
+            camera = (
+                cls.objects.select_related("branch__bank")
+                .filter(
+                    previous_token_hash=digest,
+                    previous_token_valid_until__gt=timezone.now(),
+                    is_active=True,
+                )
+                .first()
             )
-            .first()
-        )
+        if camera is not None and ttl > 0:
+            if len(_accepted_tokens) > 10_000:
+                _accepted_tokens.clear()
+            _accepted_tokens[digest] = (time.monotonic(), camera)
+        return camera
 
 
 class DeviceKind(models.TextChoices):

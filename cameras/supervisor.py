@@ -159,14 +159,12 @@ class CameraReader(threading.Thread):
             health.report_error(self.camera.pk, f"frame not stored: {exc}")
 
     def backlog(self) -> int:
-        from alerts.models import Frame
+        from alerts import frame_queue
 
         now = time.monotonic()
         if now - self._backlog_checked >= BACKLOG_CHECK_SECONDS:
             self._backlog_checked = now
-            self._backlog = Frame.objects.filter(
-                camera_id=self.camera.pk, status__in=[Frame.Status.PENDING, Frame.Status.PROCESSING]
-            ).count()
+            self._backlog = frame_queue.backlog(self.camera.pk)
         return self._backlog
 
 

@@ -161,3 +161,17 @@ def cast(db) -> dict[str, User]:  # type: ignore[no-untyped-def]
     for user in users.values():
         user.language = "en"
     return users
+
+
+@pytest.fixture(autouse=True)
+def _fresh_frame_queue(settings):  # type: ignore[no-untyped-def]
+    """Each test starts with no frame in flight (alerts/frame_queue.py keeps them in memory without Redis),
+    and every frame analysed: tests push the same picture again and again, which motion gating would skip
+    (tests/test_motion.py turns it on)."""
+    from alerts import frame_queue
+
+    settings.MOTION_GATING = False
+    settings.CAMERA_AUTH_CACHE_SECONDS = 0  # tests disable and rotate tokens between requests
+    frame_queue._store = None
+    yield
+    frame_queue._store = None

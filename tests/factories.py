@@ -106,3 +106,11 @@ def enroll(subject: Subject, *photo_names: str) -> Subject:
             reference = enroll_photo(reference.pk)
         assert reference.status == ReferencePhoto.Status.ACCEPTED, reference.rejection_reason
     return subject
+
+
+def frames_queued() -> int:
+    """Frames accepted and not yet processed, over every camera (alerts/frame_queue.py: no row is written)."""
+    from alerts import frame_queue
+    from cameras.models import Camera
+
+    return sum(frame_queue.backlog(pk) for pk in Camera.objects.values_list("pk", flat=True))

@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.models import User
 from alerts.actions import review_alert
-from alerts.models import Alert, Frame
+from alerts.models import Alert
 from bankwatch.routing import websocket_urlpatterns
 from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code
@@ -34,7 +34,7 @@ from cameras.models import Camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote
 from enrollment.models import FaceTemplate, ReferencePhoto
-from tests.factories import make_alert, make_sighting, make_subject, random_embedding
+from tests.factories import frames_queued, make_alert, make_sighting, make_subject, random_embedding
 
 # Besides people: browsers paired with the world's camera (cameras/devices.py) as its entrance
 # display and as its capture device, and a display paired with another camera. A device token opens
@@ -248,7 +248,7 @@ def state() -> tuple[Any, ...]:
         list(Alert.objects.order_by("id").values_list("id", "status", "version")),
         list(Case.objects.order_by("id").values_list("id", "status")),
         CaseNote.objects.count(),
-        Frame.objects.count(),
+        frames_queued(),
         list(User.objects.order_by("id").values_list("id", "language")),
     )
 

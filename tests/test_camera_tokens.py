@@ -10,12 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from alerts.models import Frame
+from alerts import frame_queue
 from audit.models import AuditEntry
 from cameras import signing
 from cameras.models import Camera, hash_token
+from tests.factories import frames_queued
 
 
 def rotate(capsys, camera: Camera, *extra: str) -> dict:
@@ -120,7 +122,7 @@ def test_a_camera_keeps_pushing_through_a_rotation(camera_with_token, capsys, no
     Camera.objects.filter(pk=camera.pk).update(previous_token_valid_until=timezone.now() - timedelta(seconds=1))
     assert _push(old, body).status_code == 401
     assert _push(new, body).status_code == 202
-    assert Frame.objects.filter(camera=camera).count() == 4
+    assert frame_queue.backlog(camera.pk) == 4
 
 
 def test_a_replayed_or_altered_signed_request_is_refused(camera_with_token, no_jobs):
@@ -135,7 +137,7 @@ def test_a_replayed_or_altered_signed_request_is_refused(camera_with_token, no_j
     assert altered.status_code == 403
     stale = signing.sign_headers(token, "POST", FRAMES, body, now=time.time() - 3600)
     assert _push(token, body, **stale).status_code == 403
-    assert Frame.objects.filter(camera=camera).count() == 1
+    assert frame_queue.backlog(camera.pk) == 1
 
 
 def test_a_signature_made_with_the_old_token_after_its_grace_is_refused(camera_with_token, capsys, no_jobs):
@@ -143,4 +145,22 @@ def test_a_signature_made_with_the_old_token_after_its_grace_is_refused(camera_w
     rotate(capsys, camera, "--grace", "0")
     body = _frame_body()
     assert _push(old, body, **signing.sign_headers(old, "POST", FRAMES, body)).status_code == 401
-    assert not Frame.objects.exists()
+    assert not frames_queued()
+
+
+def test_an_accepted_token_is_remembered_for_a_few_seconds_and_an_unknown_one_never(camera_with_token, settings):
+    from cameras.models import _accepted_tokens
+
+    settings.CAMERA_AUTH_CACHE_SECONDS = 5
+    _accepted_tokens.clear()
+    camera, token = camera_with_token
+    assert Camera.authenticate(token) == camera
+    with CaptureQueriesContext(connection) as queries:
+        assert Camera.authenticate(token) == camera  # from memory
+        assert Camera.authenticate("bw_not-a-real-token") is None  # asks the database, every time
+        assert Camera.authenticate("bw_not-a-real-token") is None
+    assert len(queries) == 4  # two per unknown token (current and previous), none for the known one
+    settings.CAMERA_AUTH_CACHE_SECONDS = 0
+    Camera.objects.filter(pk=camera.pk).update(is_active=False)
+    assert Camera.authenticate(token) is None
+    _accepted_tokens.clear()

@@ -1,7 +1,7 @@
 """POST /api/v1/frames: a good frame is stored and queued; every bad upload gets its 4xx and changes nothing."""
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,8 +13,10 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from alerts import frame_queue
 from alerts.models import Frame
 from recognition.images import encode_jpeg
+from tests.factories import frames_queued
 
 URL = "/api/v1/frames"
 
@@ -42,19 +44,21 @@ def _stored_files() -> list[str]:
         return []
 
 
-def test_a_frame_is_stored_and_queued(camera_with_token, django_capture_on_commit_callbacks, monkeypatch):
+def test_a_frame_is_queued_with_its_bytes_and_nothing_is_stored(camera_with_token, monkeypatch):
     camera, token = camera_with_token
-    queued: list[int] = []
-    monkeypatch.setattr("alerts.ingest.enqueue", lambda task, frame_id: queued.append(frame_id))
+    queued: list[tuple] = []
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda task, *args: queued.append((task, *args)))
     captured = (timezone.now() - timedelta(seconds=30)).replace(microsecond=0)  # within the allowed skew
     local = captured.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).isoformat()
-    response = _post(token, {"image": _upload(_jpeg()), "captured_at": local})
+    jpeg = _jpeg()
+    response = _post(token, {"image": _upload(jpeg), "captured_at": local})
     assert response.status_code == 202, response.content
-    frame = Frame.objects.get(pk=response.json()["frame_id"])
-    assert frame.camera == camera and frame.status == Frame.Status.PENDING
-    assert frame.captured_at == captured
-    assert default_storage.exists(str(frame.image.name))
-    assert queued == [frame.pk]
+    [(task, frame_id, camera_id, captured_at, data)] = queued
+    assert task == "alerts.process_frame" and frame_id == response.json()["frame_id"]
+    assert camera_id == camera.pk and data == jpeg
+    assert datetime.fromisoformat(captured_at) == captured
+    assert not _stored_files() and not Frame.objects.exists()  # no row and no file for a frame
+    assert frames_queued() == 1
     camera.refresh_from_db()
     assert camera.last_seen_at is not None
 
@@ -68,7 +72,7 @@ def test_a_missing_or_wrong_token_is_refused(camera_with_token, auth, status):
     response = _post(auth, {"image": _upload(_jpeg())})
     assert response.status_code == status
     assert "error" in response.json()
-    assert not Frame.objects.exists() and not _stored_files()
+    assert not frames_queued() and not _stored_files()
 
 
 def test_a_disabled_camera_is_refused(camera_with_token):
@@ -76,14 +80,14 @@ def test_a_disabled_camera_is_refused(camera_with_token):
     camera.is_active = False
     camera.save()
     assert _post(token, {"image": _upload(_jpeg())}).status_code == 401
-    assert not Frame.objects.exists()
+    assert not frames_queued()
 
 
 def test_a_signed_in_user_is_not_a_camera(cast, camera_with_token):
     client = Client()
     client.force_login(cast["alice"])
     assert client.post(URL, {"image": _upload(_jpeg())}).status_code in (401, 403)
-    assert not Frame.objects.exists()
+    assert not frames_queued()
 
 
 def _png_bomb() -> bytes:
@@ -123,7 +127,7 @@ def test_a_bad_upload_gets_its_4xx_and_changes_nothing(camera_with_token, payloa
     response = _post(token, payload())
     assert response.status_code == status, response.content
     assert "error" in response.json()
-    assert not Frame.objects.exists() and not _stored_files()
+    assert not frames_queued() and not _stored_files()
 
 
 def test_too_many_bytes_get_413(camera_with_token, settings):
@@ -133,14 +137,14 @@ def test_too_many_bytes_get_413(camera_with_token, settings):
     assert response.status_code == 413
     response = _post(token, {"image": _upload(_jpeg(640, 360))})  # body under the overhead, image over the limit
     assert response.status_code == 413
-    assert not Frame.objects.exists() and not _stored_files()
+    assert not frames_queued() and not _stored_files()
 
 
 def test_a_json_body_is_an_unsupported_type(camera_with_token):
     _, token = camera_with_token
     response = Client().post(URL, {"image": "x"}, content_type="application/json", HTTP_AUTHORIZATION=f"Camera {token}")
     assert response.status_code == 415
-    assert not Frame.objects.exists()
+    assert not frames_queued()
 
 
 def test_a_frame_pushed_while_the_broker_is_down_gets_503_and_leaves_nothing(camera_with_token, monkeypatch, settings):
@@ -153,7 +157,7 @@ def test_a_frame_pushed_while_the_broker_is_down_gets_503_and_leaves_nothing(cam
     response = _post(token, {"image": _upload(_jpeg())})
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert "job queue" in response.json()["error"]
-    assert not Frame.objects.exists()
+    assert not frames_queued()
     frames_dir = Path(settings.MEDIA_ROOT) / "frames"
     assert not frames_dir.exists() or not any(frames_dir.iterdir())
 
@@ -174,5 +178,5 @@ def test_a_camera_past_its_frame_rate_gets_429_with_retry_after_and_others_are_n
         assert _post(token, {"image": _upload(_jpeg())}).status_code == 202
     flooded = _post(token, {"image": _upload(_jpeg())})
     assert flooded.status_code == 429 and flooded["Retry-After"] == "7"
-    assert Frame.objects.filter(camera=camera).count() == 10
+    assert frame_queue.backlog(camera.pk) == 10
     assert _post(other, {"image": _upload(_jpeg())}).status_code == 202

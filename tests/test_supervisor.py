@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from alerts import ingest
-from alerts.models import Alert, Frame
+from alerts import frame_queue, ingest
+from alerts.models import Alert
 from alerts.samples import load
 from cameras import health
 from cameras import supervisor as supervision
@@ -37,21 +37,20 @@ def events(monkeypatch) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def queued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
-    """Frames stored and handed to the job queue, where they wait (recognition is not under test here)."""
+    """Frames handed to the job queue, where they wait (recognition is not under test here)."""
     frame_ids: list[int] = []
-    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id: frame_ids.append(frame_id))
+    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id, *job: frame_ids.append(frame_id))
     return frame_ids
 
 
 @pytest.fixture
 def recognised(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
-    """The cameras of frames stored and queued, each gone at once as a frame that matched no one."""
+    """The cameras of frames queued, each done at once as a frame that matched no one."""
     camera_ids: list[int] = []
 
-    def done(name: str, frame_id: int) -> None:
-        frame = Frame.objects.get(pk=frame_id)
-        camera_ids.append(frame.camera_id)
-        frame.delete()
+    def done(name: str, frame_id: int, camera_id: int, *job: object) -> None:
+        camera_ids.append(camera_id)
+        frame_queue.finish(camera_id, frame_id)
 
     monkeypatch.setattr(ingest, "enqueue", done)
     return camera_ids
@@ -139,7 +138,7 @@ def test_frames_are_skipped_not_queued_while_recognition_is_behind_and_still_cou
         supervisor.stopping.set()
         thread.join(timeout=20)
         snapshots.close()
-    assert len(queued) == Frame.objects.filter(camera=camera).count() <= 3  # the queued frames never ran
+    assert len(queued) == frame_queue.backlog(camera.pk) <= 3  # the queued frames never ran
     assert Camera.objects.get(pk=camera.pk).health == "online"
 
 

@@ -23,7 +23,6 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +32,19 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
-from django.db.models import F
 from django.test import Client
 
-from alerts.models import Alert, Frame, Sighting
+from alerts import frame_queue
+from alerts.models import Alert, Sighting
 from alerts.samples import compose, load
-from bankwatch import jobs
 from bankwatch.asgi import application
 from bankwatch.celery import app as celery_app
 from benchmarks.harness import CeleryWorker, wait_for
 from cameras.actions import create_camera
+from cameras.models import Camera
 from retention.jobs import run_all as run_retention
 from tests.conftest import DATASET
-from tests.factories import enroll, make_alert, make_subject
+from tests.factories import enroll, frames_queued, make_alert, make_subject
 
 pytestmark = pytest.mark.integration
 
@@ -111,17 +110,29 @@ def start_worker(workers: list[CeleryWorker], tmp_path: Path) -> CeleryWorker:
     return worker
 
 
-def sweep_until_all_processed(timeout: float) -> bool:
+def claims(state: bytes) -> list[bytes]:
+    """Frame claims in Redis (alerts/frame_queue.py) in this state: b"processing" or b"done"."""
+    store = frame_queue.store()
+    return [key for key in store.client.scan_iter("bankwatch:frames:claim:*") if store.client.get(key) == state]  # type: ignore[union-attr]
+
+
+def all_done(ids: list[int], timeout: float) -> bool:
+    store = frame_queue.store()
+
     def done() -> bool:
-        jobs.run("alerts.sweep_frames")
-        return not Frame.objects.exists()
+        return all(store.client.get(f"bankwatch:frames:claim:{i}") == b"done" for i in ids)  # type: ignore[union-attr]
 
-    return bool(wait_for(done, timeout=timeout, interval=1.0))
+    return bool(wait_for(done, timeout=timeout, interval=0.5))
 
 
-def test_sigkilled_workers_lose_no_frame_and_make_exactly_one_alert(scene, workers, tmp_path, settings):
-    # The sweep (Celery beat's job) runs here, in the test process.
-    settings.FRAME_STALE_SECONDS, settings.FRAME_MAX_ATTEMPTS = 5, 10
+def test_sigkilled_workers_lose_no_frame_and_make_exactly_one_alert(scene, workers, tmp_path, settings, monkeypatch):
+    # A dead worker's job comes back from the broker once its visibility timeout passes, and its claim
+    # expires after the hard time limit; both are shortened here (for the workers and for this process)
+    # so that the test does not wait minutes per kill.
+    for name, value in (("BANKWATCH_TASK_TIME_LIMIT", "12"), ("BANKWATCH_TASK_SOFT_TIME_LIMIT", "10")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BANKWATCH_REDELIVERY_SECONDS", "20")
+    settings.CELERY_TASK_TIME_LIMIT = 12
     worker = start_worker(workers, tmp_path)
     ids = []
     for jpeg in scene["frames"]:
@@ -130,21 +141,17 @@ def test_sigkilled_workers_lose_no_frame_and_make_exactly_one_alert(scene, worke
         ids.append(response.json()["frame_id"])
     kills = interrupted = 0
     for _ in range(5):
-        busy = wait_for(lambda: Frame.objects.filter(status=Frame.Status.PROCESSING).exists(), 120, 0.01)
+        busy = wait_for(lambda: claims(b"processing"), 120, 0.01)
         if not busy:
             break
         worker.kill(signal.SIGKILL)
         kills += 1
-        interrupted += Frame.objects.filter(status=Frame.Status.PROCESSING).exists()
-        # The sweep takes a claim back once it is older than the hard time limit; rather than wait
-        # that long, the dead worker's claim is aged by as much.
-        Frame.objects.filter(status=Frame.Status.PROCESSING).update(
-            claimed_at=F("claimed_at") - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 5)
-        )
+        interrupted += bool(claims(b"processing"))  # the dead worker's claim, until it expires
         FAULTS["worker SIGKILL mid-job"] += 1
         worker = start_worker(workers, tmp_path)
-    assert interrupted >= 1, (list(Frame.objects.values("id", "status", "attempts")), worker.output()[-1500:])
-    assert sweep_until_all_processed(timeout=240), (list(Frame.objects.values()), worker.output()[-3000:])
+    assert interrupted >= 1, worker.output()[-1500:]
+    assert all_done(ids, timeout=240), worker.output()[-3000:]
+    assert frames_queued() == 0
     assert Alert.objects.count() == 1
     alert = Alert.objects.get()
     assert alert.subject_id == scene["subject"].pk
@@ -241,7 +248,7 @@ def database_link(transactional_db) -> Iterator[Link]:  # type: ignore[no-untype
 def test_a_database_outage_answers_503_writes_nothing_and_work_resumes(scene, database_link, workers, tmp_path):
     worker = start_worker(workers, tmp_path)  # connects through the link too (worker_env)
     assert push(scene["token"], scene["frames"][0]).status_code == 202
-    assert wait_for(lambda: not Frame.objects.exists(), 120), worker.output()[-3000:]
+    assert wait_for(lambda: not frames_queued(), 120), worker.output()[-3000:]
 
     database_link.cut()
     for jpeg in scene["frames"][1:4]:
@@ -252,11 +259,11 @@ def test_a_database_outage_answers_503_writes_nothing_and_work_resumes(scene, da
     database_link.restore()
 
     close_old_connections()
-    assert not Frame.objects.exists() and frame_files() == []  # nothing half-written
+    assert not frames_queued() and frame_files() == []  # nothing queued, nothing half-written
     # The cameras retry; neither the web process nor the worker is touched, both reconnect by themselves.
     for jpeg in scene["frames"][1:4]:
         assert push(scene["token"], jpeg).status_code == 202
-    assert wait_for(lambda: not Frame.objects.exists(), 120), worker.output()[-3000:]
+    assert wait_for(lambda: not frames_queued(), 120), worker.output()[-3000:]
     assert worker.process is not None and worker.process.poll() is None
 
 
@@ -265,16 +272,18 @@ def test_a_database_outage_answers_503_writes_nothing_and_work_resumes(scene, da
     [OperationalError("server closed the connection unexpectedly"), InterfaceError("connection already closed")],
     ids=["lost", "already-closed"],
 )
-def test_the_database_dying_in_the_middle_of_a_write_leaves_no_file(scene, monkeypatch, error):
+def test_the_database_dying_in_the_middle_of_a_push_queues_nothing_and_leaves_no_file(scene, monkeypatch, error):
+    # A frame's only database work on the way in is the camera's token (and, every few seconds, its
+    # last-seen time): the connection dies there.
     def lost_connection(*args: Any, **kwargs: Any) -> None:
         raise error
 
-    monkeypatch.setattr(Frame, "save", lost_connection)
+    monkeypatch.setattr(Camera, "authenticate", lost_connection)
     for jpeg in scene["frames"][:2]:
         assert_unavailable(push(scene["token"], jpeg))
-        FAULTS["PostgreSQL lost mid-write"] += 1
+        FAULTS["PostgreSQL lost mid-push"] += 1
     monkeypatch.undo()
-    assert not Frame.objects.exists() and frame_files() == []
+    assert not frames_queued() and frame_files() == []
 
 
 def _point_broker_at(url: str) -> None:
@@ -289,7 +298,6 @@ def _point_broker_at(url: str) -> None:
 def test_a_broker_outage_answers_503_leaves_nothing_and_work_resumes_by_itself(scene, workers, tmp_path, settings):
     """While Redis is unreachable a push answers 503 with Retry-After and leaves no row and no file;
     once it is back the camera's next pushes are accepted and processed."""
-    settings.FRAME_STALE_SECONDS = 1
     broker = celery_app.conf.broker_url
     _point_broker_at(f"redis://127.0.0.1:{closed_port()}/0")
     try:
@@ -300,12 +308,15 @@ def test_a_broker_outage_answers_503_leaves_nothing_and_work_resumes_by_itself(s
         assert Client().get("/healthz").json()["checks"]["job_queue"]["ok"] is False
     finally:
         _point_broker_at(broker)
-    assert not Frame.objects.exists() and frame_files() == []
+    assert not frames_queued() and frame_files() == []
+    ids = []
     for jpeg in scene["frames"][:3]:  # the camera sends again
-        assert push(scene["token"], jpeg).status_code == 202
+        response = push(scene["token"], jpeg)
+        assert response.status_code == 202
+        ids.append(response.json()["frame_id"])
     start_worker(workers, tmp_path)
-    assert sweep_until_all_processed(timeout=180), workers[-1].output()[-3000:]
-    assert wait_for(lambda: frame_files() == [], 10)  # the file goes just after the row
+    assert all_done(ids, timeout=180), workers[-1].output()[-3000:]
+    assert frames_queued() == 0 and frame_files() == []
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,7 @@ from django.db import connections
 from django.test import Client
 
 from accounts.actions import create_user
-from alerts.models import Alert, Frame
+from alerts.models import Alert
 from alerts.samples import compose, load
 from bankwatch.asgi import application
 from benchmarks.harness import wait_for
@@ -19,6 +19,7 @@ from enrollment.actions import add_photo, create_subject, create_watchlist
 from enrollment.models import ReferencePhoto
 from recognition.images import encode_jpeg
 from tests.conftest import DATASET, PASSWORD
+from tests.factories import frames_queued
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +65,6 @@ async def test_frames_pushed_through_the_api_become_an_alert_event_for_the_bank(
     assert event["alert"]["subject"]["id"] == subject_id
     alert = await Alert.objects.select_related("bank").aget(pk=event["alert"]["id"])
     assert alert.bank.name == "Saigon Bank" and alert.sightings is not None
-    assert await sync_to_async(wait_for)(lambda: not Frame.objects.exists(), 30), celery_worker.output()[-3000:]
+    assert await sync_to_async(wait_for)(lambda: not frames_queued(), 30), celery_worker.output()[-3000:]
     assert await Alert.objects.acount() == 1
     await sync_to_async(connections.close_all)()  # this thread's connection would block dropping the test database

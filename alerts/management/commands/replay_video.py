@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max
 from django.utils import timezone
 
-from alerts.ingest import store_pixels
-from alerts.models import Alert, Frame, Sighting
+from alerts import frame_queue
+from alerts.ingest import BacklogFullError, store_pixels
+from alerts.models import Alert, Sighting
 from alerts.pipeline import FrameOutcome, frame_processed
 from bankwatch import jobs
 from cameras.models import Camera
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         frame_processed.connect(count, weak=False)
         try:
             frame_ids = self._feed(camera, capture, options["fps"])
-            self._wait(frame_ids, options["timeout"])
+            self._wait(camera.pk, options["timeout"])
         finally:
             frame_processed.disconnect(count)
             capture.release()
@@ -99,18 +100,22 @@ class Command(BaseCommand):
             ok, pixels = capture.retrieve()
             if not ok:
                 break
-            frame = store_pixels(camera, pixels, captured_at=started + timedelta(seconds=position))
+            while True:
+                try:
+                    frame = store_pixels(camera, pixels, captured_at=started + timedelta(seconds=position))
+                    break
+                except BacklogFullError:  # a video is read faster than recognition: wait, as a camera would
+                    time.sleep(0.05)
             frame_ids.append(frame.pk)
         return frame_ids
 
-    def _wait(self, frame_ids: list[int], timeout: float) -> None:
+    def _wait(self, camera_id: int, timeout: float) -> None:
         if settings.JOB_BACKEND == "thread":
             if not jobs.wait_idle(timeout):
                 raise CommandError("frames still being processed after the timeout")
             return
         deadline = time.monotonic() + timeout
-        unfinished = Frame.objects.filter(pk__in=frame_ids, status__in=[Frame.Status.PENDING, Frame.Status.PROCESSING])
-        while unfinished.exists():
+        while frame_queue.backlog(camera_id):
             if time.monotonic() > deadline:
                 raise CommandError("frames still being processed after the timeout")
             time.sleep(0.5)

@@ -9,8 +9,9 @@ from bankwatch import jobs
 
 class Command(BaseCommand):
     help = (
-        "Re-queue frames a crashed worker left pending or claimed, fail those out of attempts, and purge "
-        "expired pending matches. Celery beat runs it every BANKWATCH_FRAME_SWEEP_SECONDS; --every loops here."
+        "Purge the agreement's expired pending matches and coverings (a crashed worker's frames need no "
+        "sweep: the broker delivers their jobs again). Celery beat runs it every BANKWATCH_FRAME_SWEEP_SECONDS; "
+        "--every loops here."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

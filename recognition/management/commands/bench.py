@@ -42,5 +42,5 @@ class Command(BaseCommand):
             dataset, options["quick"], options["cache"], lambda line: self.stderr.write(line), sections
         )
         if not options["no_docs"]:
-            report.write(results, options["docs"])
+            report.write(results, options["docs"], sections)
         self.stdout.write(json.dumps(results))
