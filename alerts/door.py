@@ -49,7 +49,10 @@ def people_due(camera_id: int, captured_at: datetime) -> bool:
 
 def covering_record(covering: Covering) -> dict[str, object]:
     """What an event keeps of a covering: the labels found, each with its confidence."""
-    return {"labels": list(covering.labels), "scores": {label: round(covering.scores[label], 4) for label in covering.labels}}
+    return {
+        "labels": list(covering.labels),
+        "scores": {label: round(covering.scores[label], 4) for label in covering.labels},
+    }
 
 
 def covered_indexes(faces: Sequence[Face], coverings: Sequence[Covering]) -> list[int]:

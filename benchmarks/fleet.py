@@ -17,6 +17,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -221,8 +222,25 @@ def _celery(services: Services) -> Any:
     return Celery("bankwatch-bench", broker=services.redis_url)
 
 
-def _profile_top(raw: Path, limit: int = 12) -> list[dict[str, Any]]:
-    """py-spy's raw (collapsed) stacks: the share of samples under each frame of interest."""
+PROFILE_KINDS = [  # (what, a piece of the file path), the first found from the innermost frame outwards
+    ("inference (ONNX Runtime / OpenVINO)", "onnxruntime"),
+    ("inference (ONNX Runtime / OpenVINO)", "openvino"),
+    ("inference (ONNX Runtime / OpenVINO)", "recognition/nets.py"),
+    ("gallery search", "enrollment/gallery.py"),
+    ("decode, resize, align (OpenCV, numpy)", "cv2"),
+    ("decode, resize, align (OpenCV, numpy)", "recognition/"),
+    ("database (Django ORM, psycopg2)", "django/db"),
+    ("database (Django ORM, psycopg2)", "psycopg2"),
+    ("Redis client (claims, backlog, cache)", "redis/"),
+    ("Celery and kombu (message, ack, time limits)", "kombu/"),
+    ("Celery and kombu (message, ack, time limits)", "celery/"),
+    ("Celery and kombu (message, ack, time limits)", "billiard/"),
+    ("BankWatch pipeline (other)", "alerts/"),
+]
+
+
+def _profile_top(raw: Path) -> list[dict[str, Any]]:
+    """py-spy's raw (collapsed) stacks of one pool process: the share of its CPU samples by kind of work."""
     totals: dict[str, int] = {}
     samples = 0
     for line in raw.read_text().splitlines():
@@ -230,16 +248,15 @@ def _profile_top(raw: Path, limit: int = 12) -> list[dict[str, Any]]:
         if not count.isdigit():
             continue
         samples += int(count)
-        seen = set()
-        for frame in stack.split(";"):
-            name = frame.split(" (")[0]
-            where = frame.split(" (")[1].split(":")[0] if " (" in frame else ""
-            label = f"{name} ({where.rsplit('/site-packages/', 1)[-1].rsplit('/wt/cap/', 1)[-1]})"
-            if label not in seen:
-                seen.add(label)
-                totals[label] = totals.get(label, 0) + int(count)
+        kind = "other (Python runtime, imports, logging)"
+        for frame in reversed(stack.split(";")):
+            found = next((name for name, piece in PROFILE_KINDS if piece in frame), None)
+            if found:
+                kind = found
+                break
+        totals[kind] = totals.get(kind, 0) + int(count)
     ranked = sorted(totals.items(), key=lambda item: -item[1])
-    return [{"frame": k, "share": round(v / max(samples, 1), 3)} for k, v in ranked[:limit]]
+    return [{"work": k, "share": round(v / max(samples, 1), 3)} for k, v in ranked]
 
 
 def _drain(
@@ -248,7 +265,6 @@ def _drain(
     """`count` frames of the mix queued while the workers do not consume, then drained by all of them:
     frames per second, each worker process's CPU share, and (py-spy, when installed) where one spent it."""
     import random
-    import shutil
 
     from django.utils import timezone
 
@@ -389,6 +405,7 @@ def _step(
         "disk_bytes_per_frame": sum(written.values()),
         "disk_bytes_per_frame_by_process": written,
         "frames_by_kind": found["kinds"],
+        "analysed_share": round(found["analysed"] / accepted, 3),
     }
 
 
@@ -451,6 +468,7 @@ def fleet(
                 if not row["kept_up"] or time.monotonic() - started > budget:
                     break
                 cameras += step
+    shutil.rmtree(folder, ignore_errors=True)
     held = [row for row in steps if row["kept_up"]]
     best = held[-1] if held else steps[0]
     return {
@@ -466,6 +484,10 @@ def fleet(
         "peak_postgres_connections": max(row["peak_postgres_connections"] for row in steps),
         "pool_size": POOL_SIZE,
         "disk_bytes_per_frame": best["disk_bytes_per_frame"],
+        "analysed_share": best["analysed_share"],
+        "jpeg_bytes_mean": round(
+            sum(mix[k] * float(np.mean([Path(p).stat().st_size for p in frames[k]])) for k in mix)
+        ),
         "motion_gating": gating,
         "backlog_drain": drain,
         "fps_per_camera": fps,

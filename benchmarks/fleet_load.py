@@ -53,16 +53,17 @@ def _camera(
         jpeg = frames[kind][rng.randrange(len(frames[kind]))]
         posted = time.perf_counter()
         try:
-            status, _ = push_frame(link, token, jpeg)
+            status, body = push_frame(link, token, jpeg)
         except (OSError, http.client.HTTPException):
             link.close()
             link = http.client.HTTPConnection("127.0.0.1", args["port"], timeout=30)
-            status = 0
+            status, body = 0, {}
         answered = time.perf_counter()
         with lock:
             log["statuses"][status] += 1
             log["kinds"][kind] += 1
             log["post_ms"].append(1000 * (answered - posted))
+            log["analysed"] += bool(status == 202 and body.get("analysed", True))
             if kind == "listed" and status == 202:
                 log["listed"].setdefault(args["camera_ids"][index], []).append(posted)
     link.close()
@@ -95,7 +96,14 @@ def main() -> None:
 
     frames = {kind: [Path(p).read_bytes() for p in paths] for kind, paths in args["frames"].items()}
     listener = EventListener(bank_group(args["bank_id"]))
-    log: dict[str, Any] = {"statuses": Counter(), "kinds": Counter(), "post_ms": [], "listed": {}, "skipped": 0}
+    log: dict[str, Any] = {
+        "statuses": Counter(),
+        "kinds": Counter(),
+        "post_ms": [],
+        "listed": {},
+        "skipped": 0,
+        "analysed": 0,
+    }
     lock = threading.Lock()
     cpu_before = time.process_time()
     threads = [
@@ -123,6 +131,7 @@ def main() -> None:
                 "statuses": {str(k): v for k, v in log["statuses"].items()},
                 "kinds": dict(log["kinds"]),
                 "skipped_slots": log["skipped"],
+                "analysed": log["analysed"],
                 "post_ms": {
                     "p50": round(float(np.percentile(post, 50)), 1),
                     "p95": round(float(np.percentile(post, 95)), 1),

@@ -351,8 +351,8 @@ def _fleet_run(found: dict[str, Any], title: str) -> list[str]:
             f"{drain['worker_cpu_ms_per_frame']} CPU ms per frame.",
         ]
         if drain.get("profile_of_one_process"):
-            lines += ["", "Where one pool process spent it (py-spy samples under each frame):", ""]
-            lines += [f"- {row['share']:.0%} `{row['frame']}`" for row in drain["profile_of_one_process"]]
+            lines += ["", "Where one pool process spent its CPU while draining (py-spy samples, by kind of work):", ""]
+            lines += [f"- {row['share']:.0%} {row['work']}" for row in drain["profile_of_one_process"]]
     return lines
 
 
@@ -392,9 +392,7 @@ def fleet_plot(results: dict[str, Any], path: Path) -> None:
         cameras = [row["cameras"] for row in steps]
         latency.plot(cameras, [row["p95_post_to_alert_ms"] or 0 for row in steps], marker="o", label=name)
         for kind in ("web", "worker", "postgres", "redis"):
-            cpu.plot(
-                cameras, [row["cpu_ms_per_frame"][kind] for row in steps], marker=".", label=f"{kind} ({name})"
-            )
+            cpu.plot(cameras, [row["cpu_ms_per_frame"][kind] for row in steps], marker=".", label=f"{kind} ({name})")
     latency.axhline(1000, color="grey", linestyle="--", linewidth=0.8)
     latency.set_xlabel("cameras at 5 frames/s")
     latency.set_ylabel("p95 POST-to-alert (ms)")
@@ -571,3 +569,4 @@ def write(results: dict[str, Any], docs: Path, sections: tuple[str, ...] = ()) -
         plot(results, docs / "benchmarks.png")
     if "fleet" in results and not {"error", "skipped"} & set(results["fleet"]):
         fleet_plot(results, docs / "fleet.png")
+        (docs / "fleet.json").write_text(json.dumps({"machine": results.get("machine"), "fleet": results["fleet"]}))

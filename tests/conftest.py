@@ -168,8 +168,9 @@ def _fresh_frame_queue(settings):  # type: ignore[no-untyped-def]
     """Each test starts with no frame in flight (alerts/frame_queue.py keeps them in memory without Redis),
     and every frame analysed: tests push the same picture again and again, which motion gating would skip
     (tests/test_motion.py turns it on)."""
-    from alerts import frame_queue
+    from alerts import frame_queue, pipeline
 
+    pipeline._cameras.clear()  # cameras the job read in an earlier test, whose pk a new one may reuse
     settings.MOTION_GATING = False
     settings.CAMERA_AUTH_CACHE_SECONDS = 0  # tests disable and rotate tokens between requests
     frame_queue._store = None

@@ -11,13 +11,14 @@ from django.utils import timezone
 
 from alerts import door as door_module
 from alerts import pipeline
-from alerts.ingest import store_pixels
+from alerts.frame_queue import new_frame_id
 from alerts.models import Alert, Frame, PendingCovering, Sighting
 from alerts.samples import compose, load
 from cameras.actions import create_camera
 from cameras.models import Camera
 from recognition import covering, persons
 from recognition.covering import Covering
+from recognition.images import encode_jpeg
 from tests.factories import enroll, make_subject
 
 
@@ -50,10 +51,9 @@ def door(db) -> Camera:  # type: ignore[no-untyped-def]
 
 
 def _process(camera: Camera, dataset: Path, name: str, seconds: float) -> pipeline.FrameOutcome:
-    frame = store_pixels(
-        camera, compose([load(dataset / name)]), captured_at=timezone.now() + timedelta(seconds=seconds)
-    )
-    outcome = pipeline.process_frame(frame.pk)
+    at = (timezone.now() + timedelta(seconds=seconds)).isoformat()
+    jpeg = encode_jpeg(compose([load(dataset / name)]), quality=90)
+    outcome = pipeline.process_frame(new_frame_id(), camera.pk, at, jpeg)
     assert outcome is not None
     return outcome
 

@@ -118,10 +118,8 @@ def test_two_supervisors_share_the_fleet_and_one_takes_over_when_the_other_is_ki
         print(f"\ntakeover: first picture of a killed supervisor's camera by the other {first_read - killed_at:.1f} s")
         assert first_read - killed_at <= 30 and takeover > 0
         assert one_reader_at_a_time(snapshots.served)
-        # Frames of every camera were stored and queued; none was claimed by two recognition jobs.
-        from alerts.models import Frame
-
-        assert all(attempts <= 1 for attempts in Frame.objects.values_list("attempts", flat=True))
+        # Frames of every camera were queued (no row is written for a frame; alerts/frame_queue.py
+        # runs each job once, tests/test_pipeline.py).
     finally:
         for process in (first, second):
             stop_process(process)
