@@ -128,7 +128,8 @@ class Sampler(threading.Thread):
         while self.running:
             with self.db.cursor() as cursor:
                 cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bankwatch' AND pid <> pg_backend_pid()"
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = 'bankwatch' "
+                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
                 )
                 self.peak_connections = max(self.peak_connections, int(cursor.fetchone()[0]))
             self.queue.append((time.time(), self.queue_length()))

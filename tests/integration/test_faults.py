@@ -255,7 +255,7 @@ def test_a_database_outage_answers_503_writes_nothing_and_work_resumes(scene, da
         assert_unavailable(push(scene["token"], jpeg))
         FAULTS["PostgreSQL down during a push"] += 1
     health = Client().get("/healthz")
-    assert health.status_code == 503 and "database" in health.json()["failing"]
+    assert health.status_code == 503 and health.json()["status"] == "failing"  # details: signed-in users only
     database_link.restore()
 
     close_old_connections()
@@ -305,7 +305,7 @@ def test_a_broker_outage_answers_503_leaves_nothing_and_work_resumes_by_itself(s
             response = push(scene["token"], jpeg)
             assert response.status_code == 503 and response["Retry-After"]
             FAULTS["Redis broker unreachable during a push"] += 1
-        assert Client().get("/healthz").json()["checks"]["job_queue"]["ok"] is False
+        assert Client().get("/healthz").status_code == 503
     finally:
         _point_broker_at(broker)
     assert not frames_queued() and frame_files() == []
