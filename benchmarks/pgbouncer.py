@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from benchmarks.harness import stop_process
+
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
@@ -130,11 +132,7 @@ def pgbouncer(database_url: str, pool_size: int) -> Iterator[PgBouncer]:
         url = parsed._replace(netloc=f"{userinfo}@127.0.0.1:{port}").geturl()
         yield PgBouncer(url=url, port=port, pid=process.pid, pool_size=pool_size)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from django.conf import settings
 
+from benchmarks.harness import stop_process
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -177,11 +179,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             display_code=seed["display_code"],
         )
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=10)
 
 
 @pytest.fixture(scope="session")
