@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -81,18 +82,18 @@ class CaptureDeviceAuthentication(BaseAuthentication):
         camera_id = request.META.get("HTTP_X_BANKWATCH_CAMERA", "")
         if not camera_id.isdigit():
             return None
-        device = device_from_request(request._request, int(camera_id), DeviceKind.CAPTURE)
+        device = device_from_request(request, int(camera_id), DeviceKind.CAPTURE)
         if device is None:
             raise AuthenticationFailed("this browser is not paired as that camera's capture device")
-        check = CSRFCheck(lambda request: None)  # type: ignore[arg-type, return-value]
-        check.process_request(request._request)
-        reason = check.process_view(request._request, None, (), {})  # type: ignore[arg-type]
+        check = CSRFCheck(lambda request: None)
+        check.process_request(request)
+        reason = check.process_view(request, None, (), {})
         if reason:
             raise PermissionDenied(f"CSRF failed: {reason}")
         return AnonymousUser(), DeviceCredentials(device.camera, device)
 
 
-class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class CameraTokenScheme(OpenApiAuthenticationExtension):
     """How the OpenAPI schema describes camera authentication."""
 
     target_class = "alerts.api.CameraTokenAuthentication"
@@ -102,7 +103,7 @@ class CameraTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Camera <token>"}
 
 
-class CaptureDeviceScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class CaptureDeviceScheme(OpenApiAuthenticationExtension):
     target_class = "alerts.api.CaptureDeviceAuthentication"
     name = "captureDevice"
 
@@ -134,14 +135,11 @@ class FrameUploadSerializer(serializers.Serializer):
 
 def _check_signature(request: Request, credentials: CameraCredentials) -> None:
     meta = request.META
-    django_request = request._request
     try:
         if not signing.is_signed(meta):
             signing.check_unsigned(credentials.camera)
             return
-        signing.verify(
-            credentials.camera.pk, credentials.token, request.method or "", request.path, meta, django_request.body
-        )
+        signing.verify(credentials.camera.pk, credentials.token, request.method or "", request.path, meta, request.body)
     except signing.SignatureError as exc:
         raise PermissionDenied(str(exc)) from None
 
@@ -167,7 +165,7 @@ class FrameUploadView(APIView):
     )
     def post(self, request: Request) -> Response:
         """Push one camera frame for recognition. Answers once it is stored and queued."""
-        credentials: CameraCredentials | DeviceCredentials = request.auth  # type: ignore[assignment]
+        credentials: CameraCredentials | DeviceCredentials = request.auth
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD:
             raise PayloadTooLargeError(f"the limit is {settings.MAX_UPLOAD_BYTES} bytes per image")
         if isinstance(credentials, CameraCredentials):
@@ -276,16 +274,16 @@ FILTERS = [
 class AlertList(GenericAPIView):
     serializer_class = AlertSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self) -> QuerySet[Alert]:
         params = self.request.query_params
         statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
-        return filter_alerts(alerts_visible_to(self.request.user), statuses, params)  # type: ignore[arg-type]
+        return filter_alerts(alerts_visible_to(self.request.user), statuses, params)
 
     @extend_schema(operation_id="v1_alerts_list", parameters=FILTERS, responses=AlertSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None
-        record("alerts.listed", None, request=request._request, ids=[a.pk for a in page], via="api")
+        record("alerts.listed", None, request=request, ids=[a.pk for a in page], via="api")
         return self.get_paginated_response(AlertSerializer(page, many=True).data)
 
 
@@ -294,8 +292,8 @@ class AlertDetail(GenericAPIView):
 
     @extend_schema(responses={200: AlertSerializer, 404: ErrorSerializer})
     def get(self, request: Request, alert_id: int) -> Response:
-        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
-        record("alert.viewed", alert, request=request._request, via="api")
+        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)
+        record("alert.viewed", alert, request=request, via="api")
         return Response(AlertSerializer(alert).data)
 
 
@@ -310,19 +308,19 @@ class AlertReview(GenericAPIView):
         "`version` is the one you read; if someone changed the alert since, the answer is 409.",
     )
     def post(self, request: Request, alert_id: int) -> Response:
-        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)  # type: ignore[arg-type]
+        alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)
         body = ReviewSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
             alert = review_alert(
                 alert,
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 data["action"],
                 reason=data.get("reason", ""),
                 note=data.get("note", ""),
                 version=data["version"],
-                request=request._request,
+                request=request,
             )
         except ReviewError as exc:
             return Response({"error": str(exc)}, status=exc.status)

@@ -156,7 +156,7 @@ def guard_daphne() -> None:
         return process(self)
 
     process = WebRequest.process
-    WebRequest.gotLength = guarded_got_length  # type: ignore[method-assign]
-    WebRequest.handleContentChunk = guarded_handle_chunk  # type: ignore[method-assign]
-    WebRequest.process = guarded_process  # type: ignore[method-assign]
-    WebRequest._bankwatch_guarded = True  # type: ignore[attr-defined]
+    WebRequest.gotLength = guarded_got_length
+    WebRequest.handleContentChunk = guarded_handle_chunk
+    WebRequest.process = guarded_process
+    WebRequest._bankwatch_guarded = True

@@ -9,12 +9,16 @@ people is a probe, so the probes of the other people must match no one.
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from recognition.evaluation import read_pairs
+
+if TYPE_CHECKING:  # the engine's modules load only where it runs
+    from recognition.engine import Engine
 
 PAIR_FILES = ("master.csv", "face-recognition-pivot.csv")
 LISTED = 7
@@ -87,7 +91,7 @@ def _window(image: NDArray[np.uint8], centre: tuple[float, float], size: tuple[i
     return np.ascontiguousarray(padded[y : y + height, x : x + width])
 
 
-def _face_window(engine, image: NDArray[np.uint8], face_px: int, size: tuple[int, int]) -> NDArray[np.uint8]:  # type: ignore[no-untyped-def]
+def _face_window(engine: "Engine", image: NDArray[np.uint8], face_px: int, size: tuple[int, int]) -> NDArray[np.uint8]:
     """A window of `image` rescaled so that its largest face is face_px tall, centred on it."""
     rows = engine.detect(image)
     if not len(rows):
@@ -98,7 +102,7 @@ def _face_window(engine, image: NDArray[np.uint8], face_px: int, size: tuple[int
     return _window(small, ((x + w / 2) * scale, (y + h / 2) * scale), size)
 
 
-def frames(engine, dataset: Path, sources: list[str]) -> dict[int, NDArray[np.uint8]]:  # type: ignore[no-untyped-def]
+def frames(engine: "Engine", dataset: Path, sources: list[str]) -> dict[int, NDArray[np.uint8]]:
     """640x360 BGR frames showing 0, 1 and 5 faces, cut from the photos `sources` (5 people).
 
     1 face: the first source, face 120 px tall as in a lobby camera; 5 faces: five

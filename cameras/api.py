@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -38,8 +39,8 @@ class CameraHealthSerializer(serializers.Serializer):
 class CameraList(GenericAPIView):
     serializer_class = CameraHealthSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        cameras = cameras_visible_to(self.request.user).annotate(n_false_alarms=covered_false_alarms())  # type: ignore[arg-type]
+    def get_queryset(self) -> QuerySet[Camera]:
+        cameras = cameras_visible_to(self.request.user).annotate(n_false_alarms=covered_false_alarms())
         return cameras.order_by("branch__name", "name", "id")
 
     @extend_schema(

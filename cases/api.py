@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -66,8 +67,8 @@ def _act(call: Any) -> Response:
 class CaseList(GenericAPIView):
     serializer_class = CaseSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return cases_visible_to(self.request.user).prefetch_related("notes__author")  # type: ignore[arg-type]
+    def get_queryset(self) -> QuerySet[Case]:
+        return cases_visible_to(self.request.user).prefetch_related("notes__author")
 
     @extend_schema(operation_id="v1_cases_list", responses=CaseSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -81,14 +82,14 @@ class CaseList(GenericAPIView):
     def post(self, request: Request) -> Response:
         body = OpenCaseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        alert = get_object_or_404(alerts_visible_to(request.user), pk=body.validated_data["alert"])  # type: ignore[arg-type]
+        alert = get_object_or_404(alerts_visible_to(request.user), pk=body.validated_data["alert"])
         response = _act(
             lambda: open_case(
                 alert,
-                request.user,  # type: ignore[arg-type]
+                request.user,
                 version=body.validated_data["version"],
                 note=body.validated_data.get("note", ""),
-                request=request._request,
+                request=request,
             )
         )
         if response.status_code == 200:
@@ -100,8 +101,8 @@ class CaseDetail(GenericAPIView):
     serializer_class = CaseSerializer
 
     def get(self, request: Request, case_id: int) -> Response:
-        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)  # type: ignore[arg-type]
-        record("case.viewed", case, request=request._request, via="api")
+        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)
+        record("case.viewed", case, request=request, via="api")
         return Response(CaseSerializer(case).data)
 
 
@@ -112,12 +113,12 @@ class CaseNotes(GenericAPIView):
         request=NoteInSerializer, responses={200: CaseSerializer, 400: ErrorSerializer, 403: ErrorSerializer}
     )
     def post(self, request: Request, case_id: int) -> Response:
-        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)  # type: ignore[arg-type]
+        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)
         body = NoteInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
 
         def note() -> Case:
-            add_case_note(case, request.user, body.validated_data["text"], request=request._request)  # type: ignore[arg-type]
+            add_case_note(case, request.user, body.validated_data["text"], request=request)
             return case
 
         return _act(note)
@@ -128,13 +129,11 @@ class CaseClose(GenericAPIView):
 
     @extend_schema(request=CloseSerializer, responses={200: CaseSerializer, 403: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request: Request, case_id: int) -> Response:
-        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)  # type: ignore[arg-type]
+        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        return _act(
-            lambda: close_case(case, request.user, data["outcome"], version=data["version"], request=request._request)  # type: ignore[arg-type]
-        )
+        return _act(lambda: close_case(case, request.user, data["outcome"], version=data["version"], request=request))
 
 
 class CaseExport(GenericAPIView):
@@ -146,5 +145,5 @@ class CaseExport(GenericAPIView):
         "Header X-Manifest-SHA256 is the SHA-256 of SHA256SUMS, also kept in the audit log.",
     )
     def get(self, request: Request, case_id: int) -> HttpResponse:
-        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)  # type: ignore[arg-type]
-        return export_response(case, request.user, request._request)  # type: ignore[arg-type]
+        case = get_object_or_404(cases_visible_to(request.user), pk=case_id)
+        return export_response(case, request.user, request)

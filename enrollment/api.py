@@ -253,7 +253,7 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
         return photos
 
     def perform_destroy(self, instance: ReferencePhoto) -> None:
-        actions.delete_photo(instance, actor=self.request.user, request=self.request)  # type: ignore[arg-type]
+        actions.delete_photo(instance, actor=self.request.user, request=self.request)
 
     @extend_schema(
         parameters=[

@@ -225,7 +225,7 @@ class Engine:
             return_face=True,
         )
         faces = []
-        for result in results:  # type: ignore[union-attr]
+        for result in results:
             area = result["facial_area"]
             confidence = float(result.get("face_confidence") or 0.0)
             if confidence <= 0 or confidence < min_confidence:

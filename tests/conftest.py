@@ -28,7 +28,7 @@ def photo(name: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory):  # type: ignore[no-untyped-def]
+def django_db_modify_db_settings(tmp_path_factory):
     """SQLite test database in a file, not shared-cache memory: there, a job thread writing while the
     test thread writes fails at once with "database table is locked" (no busy timeout), which the
     embedded mode's file database never does."""
@@ -38,12 +38,12 @@ def django_db_modify_db_settings(tmp_path_factory):  # type: ignore[no-untyped-d
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():  # type: ignore[no-untyped-def]
+def _empty_cache():
     """Counters kept in the cache (sign-in back-off, camera rate limits, nonces) start at zero."""
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
@@ -59,7 +59,7 @@ def _empty_cache():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):  # type: ignore[no-untyped-def]
+def _test_settings(settings):
     # The test client speaks plain HTTP; production's HTTPS redirect is tested in test_deploy_check.py.
     settings.SECURE_SSL_REDIRECT = False
     # PBKDF2 costs ~0.4 s a password on this machine; the cast alone would take seconds per test.
@@ -83,7 +83,7 @@ def verify_second_factor(client: ClientMixin, user: User) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _test_sign_ins_pass_two_factor(monkeypatch):  # type: ignore[no-untyped-def]
+def _test_sign_ins_pass_two_factor(monkeypatch):
     """client.login() and client.force_login() stand for a finished sign-in, second factor included,
     so tests of police and curator pages need no codes. tests/test_accounts_security.py drives the
     real password + TOTP forms instead."""
@@ -91,7 +91,7 @@ def _test_sign_ins_pass_two_factor(monkeypatch):  # type: ignore[no-untyped-def]
 
     original = ClientMixin._login  # type: ignore[attr-defined]
 
-    def _login(self, user, backend=None):  # type: ignore[no-untyped-def]
+    def _login(self, user, backend=None):
         original(self, user, backend)
         if requires_second_factor(user):
             verify_second_factor(self, user)
@@ -125,12 +125,12 @@ def covered_faces_dev() -> Path:
 
 
 @pytest.fixture
-def camera_with_token(db) -> tuple[Camera, str]:  # type: ignore[no-untyped-def]
+def camera_with_token(db) -> tuple[Camera, str]:
     return create_camera("Saigon Bank", "District 1", "Lobby")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_camera_health():  # type: ignore[no-untyped-def]
+def _fresh_camera_health():
     """Camera ids repeat from test to test: no camera inherits another's running health state."""
     from django.core.cache import cache
 
@@ -141,14 +141,14 @@ def _fresh_camera_health():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _english_in_tests(settings):  # type: ignore[no-untyped-def]
+def _english_in_tests(settings):
     # The product speaks Vietnamese by default (locale/vi); tests assert English text, so they
     # run with English as the default and the cast reads English. tests/test_i18n.py checks vi.
     settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
-def cast(db) -> dict[str, User]:  # type: ignore[no-untyped-def]
+def cast(db) -> dict[str, User]:
     users = {
         "alice": create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank"),
         "bob": create_user("bob", "bank_security", PASSWORD, bank_name="Saigon Bank", branch_name="District 1"),

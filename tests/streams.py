@@ -151,7 +151,7 @@ class RtspCamera:
         expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
         return headers.get("authorization", "") == f"Basic {expected}"
 
-    def _serve(self, connection: socket.socket, rfile) -> None:  # type: ignore[no-untyped-def]
+    def _serve(self, connection: socket.socket, rfile) -> None:
         while self.running.is_set():
             request = rfile.readline().decode("latin-1").strip()
             if not request:

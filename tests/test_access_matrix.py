@@ -180,7 +180,7 @@ def concrete(route: str, kwargs: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def world(cast, settings) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def world(cast, settings) -> dict[str, Any]:
     camera, _ = create_camera("Saigon Bank", "District 3", "Door")
     subject = make_subject("Le Van Wanted")
     photo = ReferencePhoto(subject=subject, status=ReferencePhoto.Status.ACCEPTED)

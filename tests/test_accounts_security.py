@@ -25,7 +25,7 @@ def code_for(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
-def sign_in(client: Client, username: str, password: str = PASSWORD, **extra):  # type: ignore[no-untyped-def]
+def sign_in(client: Client, username: str, password: str = PASSWORD, **extra):
     return client.post("/login/", {"username": username, "password": password}, **extra)
 
 

@@ -9,14 +9,14 @@ from cameras.actions import create_camera
 from tests.factories import make_alert, make_subject
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def alerts(cast, camera_with_token):  # type: ignore[no-untyped-def]
+def alerts(cast, camera_with_token):
     subject = make_subject()
     mekong, _ = create_camera("Mekong Bank", "Can Tho", "Door")
     return {

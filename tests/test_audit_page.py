@@ -7,14 +7,14 @@ from audit.log import record
 from audit.models import AuditEntry
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def entries(cast):  # type: ignore[no-untyped-def]
+def entries(cast):
     record("alert.viewed", cast["alice"], actor=cast["alice"])
     record("alert.confirm", cast["bob"], actor=cast["bob"])
     record("case.evidence_exported", None, actor=cast["paula"], manifest_sha256="ab" * 32)

@@ -14,26 +14,26 @@ from tests.factories import make_alert, make_subject
 JPEG = b"\xff\xd8\xff\xe0 a face"
 
 
-def _logged_in(user, client_class=Client):  # type: ignore[no-untyped-def]
+def _logged_in(user, client_class=Client):
     client = client_class()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def alert(camera_with_token):  # type: ignore[no-untyped-def]
+def alert(camera_with_token):
     return make_alert(camera_with_token[0], make_subject("Tran Van B", "Bank robbers"))
 
 
 @pytest.fixture
-def reference(alert):  # type: ignore[no-untyped-def]
+def reference(alert):
     row = ReferencePhoto.objects.create(subject=alert.subject, status=ReferencePhoto.Status.ACCEPTED)
     row.image.save("ref.jpg", ContentFile(JPEG))
     row.face_crop.save("crop.jpg", ContentFile(JPEG))
     return row
 
 
-def _assert_private(response) -> None:  # type: ignore[no-untyped-def]
+def _assert_private(response) -> None:
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -97,18 +97,18 @@ def test_daphne_still_takes_bodies_within_the_limit(daphne_url):
         assert _status(sock) == 403  # Django's CSRF check read it: no 413
 
 
-async def _call(app, headers, chunks):  # type: ignore[no-untyped-def]
+async def _call(app, headers, chunks):
     sent: list[dict] = []
     read = 0
 
-    async def receive():  # type: ignore[no-untyped-def]
+    async def receive():
         nonlocal read
         if read >= len(chunks):
             raise AssertionError("read past the last chunk")
         read += 1
         return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
 
-    async def send(message):  # type: ignore[no-untyped-def]
+    async def send(message):
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/api/v1/frames", "headers": headers}
@@ -116,7 +116,7 @@ async def _call(app, headers, chunks):  # type: ignore[no-untyped-def]
     return sent, read
 
 
-def _run(coroutine):  # type: ignore[no-untyped-def]
+def _run(coroutine):
     """Run on a loop of its own thread: a session's Playwright loop may be running on this one."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
@@ -125,7 +125,7 @@ def _run(coroutine):  # type: ignore[no-untyped-def]
 def test_the_asgi_guard_refuses_a_declared_oversized_body_without_reading_it(settings):
     settings.MAX_REQUEST_BYTES = 1000
 
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):
         raise AssertionError("the application ran")
 
     sent, read = _run(_call(BodyLimitMiddleware(app), [(b"content-length", b"5000")], [b"x" * 5000]))
@@ -135,7 +135,7 @@ def test_the_asgi_guard_refuses_a_declared_oversized_body_without_reading_it(set
 def test_the_asgi_guard_counts_streamed_bytes_and_refuses_past_the_limit(settings):
     settings.MAX_REQUEST_BYTES = 1000
 
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):
         while (await receive()).get("more_body"):
             pass
         raise AssertionError("the whole body reached the application")

@@ -13,7 +13,7 @@ from recognition import advice
 from tests.factories import make_alert, make_subject
 
 
-def _calibration(tmp_path, settings, target=0.001):  # type: ignore[no-untyped-def]
+def _calibration(tmp_path, settings, target=0.001):
     data = {
         "model_id": "SFace+yunet",
         "pairs_file": "pairs.csv",

@@ -27,21 +27,21 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:  # type: ignore[no-untyped-def]
+def clock(monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(health.time, "time", clock.time)
     return clock
 
 
 @pytest.fixture
-def events(monkeypatch) -> list[tuple[list[str], dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def events(monkeypatch) -> list[tuple[list[str], dict[str, Any]]]:
     sent: list[tuple[list[str], dict[str, Any]]] = []
     monkeypatch.setattr(health, "publish", lambda groups, event: sent.append((groups, event)))
     return sent
 
 
 @pytest.fixture
-def captured_on_commit(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def captured_on_commit(monkeypatch) -> None:
     """The test's transaction never commits: run what waits for the commit at once."""
     monkeypatch.setattr(health.transaction, "on_commit", lambda callback, *args, **kwargs: callback())
 

@@ -42,7 +42,7 @@ def test_the_old_token_keeps_working_during_the_grace_period_and_not_after(camer
     assert Camera.authenticate(old) == camera  # still inside the grace period
     camera.refresh_from_db()
     assert camera.token_hash == hash_token(new) and camera.previous_token_hash == hash_token(old)
-    assert out["old_token_valid_until"] == camera.previous_token_valid_until.isoformat()  # type: ignore[union-attr]
+    assert out["old_token_valid_until"] == camera.previous_token_valid_until.isoformat()
     Camera.objects.filter(pk=camera.pk).update(previous_token_valid_until=timezone.now() - timedelta(seconds=1))
     assert Camera.authenticate(old) is None
     assert Camera.authenticate(new) == camera
@@ -95,7 +95,7 @@ def _frame_body() -> bytes:
     return encode_multipart(BOUNDARY, {"image": image})
 
 
-def _push(token: str, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
+def _push(token: str, body: bytes, **headers: str):
     extra: dict[str, Any] = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
     return Client().generic(
         "POST",
@@ -108,7 +108,7 @@ def _push(token: str, body: bytes, **headers: str):  # type: ignore[no-untyped-d
 
 
 @pytest.fixture
-def no_jobs(monkeypatch):  # type: ignore[no-untyped-def]
+def no_jobs(monkeypatch):
     monkeypatch.setattr("alerts.ingest.enqueue", lambda *args: None)
 
 

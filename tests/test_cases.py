@@ -16,14 +16,14 @@ from cases.models import Case
 from tests.factories import make_alert, make_sighting, make_subject
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def escalated(cast, camera_with_token) -> Alert:  # type: ignore[no-untyped-def]
+def escalated(cast, camera_with_token) -> Alert:
     alert = make_alert(camera_with_token[0], make_subject())
     make_sighting(alert)
     review_alert(alert, cast["alice"], "confirm", version=1)

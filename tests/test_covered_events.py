@@ -16,13 +16,13 @@ from cameras.actions import create_camera
 from tests.factories import make_alert, make_covered_event, make_covered_observation, make_subject
 
 
-def _observe(obs, face_index=0):  # type: ignore[no-untyped-def]
+def _observe(obs, face_index=0):
     with transaction.atomic():
         return observe_covered(obs, face_index)
 
 
 @pytest.fixture
-def door(db):  # type: ignore[no-untyped-def]
+def door(db):
     return create_camera("Saigon Bank", "District 1", "Door")[0]
 
 

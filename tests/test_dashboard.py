@@ -11,13 +11,13 @@ from cameras.actions import create_camera
 from tests.factories import make_alert, make_subject
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def _queue(response) -> list[dict]:  # type: ignore[no-untyped-def]
+def _queue(response) -> list[dict]:
     page = response.content.decode()
     start = page.index('<script id="initial-queue" type="application/json">') + len(
         '<script id="initial-queue" type="application/json">'
@@ -26,7 +26,7 @@ def _queue(response) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def alerts(cast, camera_with_token):  # type: ignore[no-untyped-def]
+def alerts(cast, camera_with_token):
     d1 = camera_with_token[0]
     d3, _ = create_camera("Saigon Bank", "District 3", "Door")
     mekong, _ = create_camera("Mekong Bank", "Can Tho", "Door")
@@ -153,7 +153,7 @@ def test_the_watchlist_filter_lists_only_the_watchlists_of_the_users_scope(cast,
     create_camera("Mekong Bank", "Can Tho", "Door")
     mekong_only.banks.set([Bank.objects.get(name="Mekong Bank")])
 
-    def offered(user) -> set[str]:  # type: ignore[no-untyped-def]
+    def offered(user) -> set[str]:
         return {w.name for w in _client(user).get("/dashboard/").context["watchlists"]}
 
     assert offered(cast["alice"]) == {everywhere.name, saigon_only.name}

@@ -5,7 +5,7 @@ from recognition.engine import get_engine, similarity
 from recognition.images import PHOTO_FORMATS, decode_image
 
 
-def _photo(folder, name):  # type: ignore[no-untyped-def]
+def _photo(folder, name):
     return decode_image((folder / name).read_bytes(), max_side=decision.PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
 
 

@@ -16,7 +16,7 @@ from tests.conftest import PASSWORD, photo
 
 
 @pytest.fixture
-def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
+def inline_jobs(monkeypatch):
     """Run background jobs at once, inside the test's transaction (the test database is not shared with threads)."""
     from bankwatch import jobs
 
@@ -24,7 +24,7 @@ def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def listed(cast) -> Subject:  # type: ignore[no-untyped-def]
+def listed(cast) -> Subject:
     return actions.create_subject(actions.create_watchlist("Robbers"), "Person One", added_by=cast["carol"])
 
 
@@ -46,7 +46,7 @@ def pages(subject: Subject, photo_row: ReferencePhoto, job: ImportJob) -> list[s
 
 
 @pytest.fixture
-def every_page(listed, cast) -> list[str]:  # type: ignore[no-untyped-def]
+def every_page(listed, cast) -> list[str]:
     photo_row = ReferencePhoto.objects.create(subject=listed, image="enrollment/photos/x.jpg")
     photo_row.image.save("x.jpg", ContentFile(b"\xff\xd8 not really"), save=True)
     job = ImportJob.objects.create(

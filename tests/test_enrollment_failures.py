@@ -19,7 +19,7 @@ REASON = "model weights missing: face_recognition_sface_2021dec.onnx"
 
 
 @pytest.fixture
-def engine_without_weights(monkeypatch):  # type: ignore[no-untyped-def]
+def engine_without_weights(monkeypatch):
     """The engine fails to load, as it does on a fresh data folder without provisioned weights."""
     import recognition.engine
 

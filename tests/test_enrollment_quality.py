@@ -17,7 +17,7 @@ from tests.conftest import DATASET, photo
 
 
 @pytest.fixture
-def subject(db) -> Subject:  # type: ignore[no-untyped-def]
+def subject(db) -> Subject:
     return actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
 
 
@@ -27,7 +27,7 @@ def enroll_bytes(subject: Subject, data: bytes, name: str = "photo.jpg") -> Refe
     return actions.enroll_photo(photo_row.pk)
 
 
-def altered(name: str, change) -> bytes:  # type: ignore[no-untyped-def]
+def altered(name: str, change) -> bytes:
     pixels = decode_image(photo(name), max_side=1280, formats=PHOTO_FORMATS)
     return encode_jpeg(change(pixels))
 
@@ -102,7 +102,7 @@ def test_yaw_is_read_from_the_nose_between_the_eyes():
 
 
 @pytest.fixture(scope="module")
-def portrait() -> tuple[np.ndarray, Face]:  # type: ignore[type-arg]
+def portrait() -> tuple[np.ndarray, Face]:
     if not DATASET.exists():
         pytest.skip(f"the shared photo set is not at {DATASET}")
     image = decode_image(photo("img1.jpg"), max_side=1280, formats=PHOTO_FORMATS)

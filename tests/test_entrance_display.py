@@ -40,7 +40,7 @@ def _device_client(camera: Camera, kind: str = "display") -> Client:
 
 
 @pytest.fixture
-def door(db) -> Camera:  # type: ignore[no-untyped-def]
+def door(db) -> Camera:
     return create_camera("Saigon Bank", "District 1", "Door", role="entrance")[0]
 
 

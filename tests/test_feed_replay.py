@@ -17,13 +17,13 @@ from tests.factories import make_alert, make_subject
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 
-def _cookie_for(user) -> bytes:  # type: ignore[no-untyped-def]
+def _cookie_for(user) -> bytes:
     client = Client()
     client.force_login(user)
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
 
 
-async def _connect(user, last_event_id: int | None = None) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
+async def _connect(user, last_event_id: int | None = None) -> WebsocketCommunicator:
     path = "/ws/alerts/" if last_event_id is None else f"/ws/alerts/?last_event_id={last_event_id}"
     headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", await database_sync_to_async(_cookie_for)(user))]
     communicator = WebsocketCommunicator(application, path, headers=headers)

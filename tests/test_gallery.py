@@ -25,7 +25,7 @@ def embedding(name: str) -> np.ndarray:
     return faces[0].embedding
 
 
-def enroll(subject: Subject, name: str, capture) -> ReferencePhoto:  # type: ignore[no-untyped-def]
+def enroll(subject: Subject, name: str, capture) -> ReferencePhoto:
     with capture() as callbacks:
         uploaded = actions.add_photo(subject, photo(name), name)
     assert len(callbacks) == 1, "the enrollment job is queued once the upload commits"
@@ -33,12 +33,12 @@ def enroll(subject: Subject, name: str, capture) -> ReferencePhoto:  # type: ign
 
 
 @pytest.fixture
-def branch(db):  # type: ignore[no-untyped-def]
+def branch(db):
     return get_or_create_branch("Saigon Bank", "District 1")
 
 
 @pytest.fixture
-def subject(dataset, branch, django_capture_on_commit_callbacks) -> Subject:  # type: ignore[no-untyped-def]
+def subject(dataset, branch, django_capture_on_commit_callbacks) -> Subject:
     watchlist = actions.create_watchlist("Robbers")
     person = actions.create_subject(watchlist, "Person One", legal_basis="Warrant 1/2026")
     assert enroll(person, "img1.jpg", django_capture_on_commit_callbacks).status == ReferencePhoto.Status.ACCEPTED
@@ -156,7 +156,7 @@ def test_the_approximate_index_finds_the_same_best_match_as_exact_search(subject
 
     assert sum(1 for r in exact if r) >= 4, "most probes are of enrolled people"
 
-    def best(results):  # type: ignore[no-untyped-def]
+    def best(results):
         return [(r[0].subject_id, round(r[0].score, 4)) if r else None for r in results]
 
     assert best(approximate) == best(exact)

@@ -120,7 +120,7 @@ odd_text = st.one_of(
 
 
 @pytest.fixture
-def sandbox(settings, tmp_path, camera_with_token) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def sandbox(settings, tmp_path, camera_with_token) -> Iterator[dict[str, Any]]:
     """Lowered limits, a private temp folder (uploads spill there above 1 KiB) and the camera's token."""
     settings.MAX_UPLOAD_BYTES = MAX_UPLOAD
     settings.MAX_IMAGE_PIXELS = settings.MAX_FRAME_PIXELS = MAX_PIXELS
@@ -264,12 +264,12 @@ review_bodies = st.one_of(
 
 
 @pytest.fixture
-def an_alert(sandbox, cast) -> Alert:  # type: ignore[no-untyped-def]
+def an_alert(sandbox, cast) -> Alert:
     return make_alert(sandbox["camera"], make_subject(), with_images=False)
 
 
 @pytest.fixture
-def signed_in(cast) -> dict[str, Client]:  # type: ignore[no-untyped-def]
+def signed_in(cast) -> dict[str, Client]:
     clients = {}
     for name in ("alice", "paula", "carol"):
         clients[name] = Client()
@@ -327,7 +327,7 @@ def test_malformed_case_bodies_open_no_case(an_alert, signed_in, sandbox, body):
 def test_malformed_reference_photos_are_refused_and_leave_nothing(sandbox, signed_in, image, name):
     subject = make_subject()
     upload = io.BytesIO(image)
-    upload.name = name or "photo.jpg"  # type: ignore[attr-defined]
+    upload.name = name or "photo.jpg"
     response = signed_in["carol"].post(f"/api/v1/subjects/{subject.pk}/photos/", {"image": upload})
     TRIED.append("reference-photo")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])

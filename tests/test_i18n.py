@@ -15,7 +15,7 @@ from tests.factories import make_alert, make_subject
 PO = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
@@ -30,7 +30,7 @@ def test_every_interface_string_has_a_vietnamese_translation():
 
 
 @pytest.fixture
-def product_default(settings):  # type: ignore[no-untyped-def]
+def product_default(settings):
     """The product's own default language (tests otherwise run in English, see tests/conftest.py)."""
     settings.LANGUAGE_CODE = "vi"
 

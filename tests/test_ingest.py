@@ -25,7 +25,7 @@ def _jpeg(width: int = 320, height: int = 180) -> bytes:
     return encode_jpeg(np.full((height, width, 3), 120, dtype=np.uint8), quality=80)
 
 
-def _post(token: str | None, data: dict, **headers: Any):  # type: ignore[no-untyped-def]
+def _post(token: str | None, data: dict, **headers: Any):
     if token is not None:
         headers["HTTP_AUTHORIZATION"] = f"Camera {token}"
     return Client().post(URL, data, **headers)

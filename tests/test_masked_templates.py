@@ -24,12 +24,12 @@ def _masked_probe(name: str) -> tuple[np.ndarray, covering.Covering]:
 
 
 @pytest.fixture
-def branch(db):  # type: ignore[no-untyped-def]
+def branch(db):
     return get_or_create_branch("Saigon Bank", "District 1")
 
 
 @pytest.fixture
-def enrolled(dataset, branch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def enrolled(dataset, branch, django_capture_on_commit_callbacks):
     from enrollment import actions
 
     person = actions.create_subject(actions.create_watchlist("Robbers"), "Person One", legal_basis="Warrant 1/2026")

@@ -12,11 +12,11 @@ from tests.factories import make_observation, make_subject
 
 
 @pytest.fixture
-def subject(db):  # type: ignore[no-untyped-def]
+def subject(db):
     return make_subject()
 
 
-def _observe(subject, obs):  # type: ignore[no-untyped-def]
+def _observe(subject, obs):
     with transaction.atomic():
         return observe(subject.pk, subject.watchlist_id, obs)
 

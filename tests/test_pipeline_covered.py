@@ -28,12 +28,12 @@ def _covering(*labels: str) -> Covering:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_person_detector_turns(monkeypatch):  # type: ignore[no-untyped-def]
+def _fresh_person_detector_turns(monkeypatch):
     monkeypatch.setattr(door_module, "_people_checked", {})
 
 
 @pytest.fixture
-def covered_as(monkeypatch):  # type: ignore[no-untyped-def]
+def covered_as(monkeypatch):
     """Make the classifier say `labels` for every face (none: uncovered)."""
     said: dict[str, tuple[str, ...]] = {"labels": ()}
     monkeypatch.setattr(covering, "classify_faces", lambda image, faces: [_covering(*said["labels"]) for _ in faces])
@@ -46,7 +46,7 @@ def covered_as(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def door(db) -> Camera:  # type: ignore[no-untyped-def]
+def door(db) -> Camera:
     return create_camera("Saigon Bank", "District 1", "Door", role="entrance")[0]
 
 

@@ -73,7 +73,7 @@ def test_images_of_alerts_still_open_or_confirmed_are_kept(cast, camera_with_tok
         assert all(default_storage.exists(name) for name in stored_names(alert))
 
 
-def _frame(camera, status: str, content: bytes = b"\xff\xd8frame") -> Frame:  # type: ignore[no-untyped-def]
+def _frame(camera, status: str, content: bytes = b"\xff\xd8frame") -> Frame:
     frame = Frame(camera=camera, captured_at=timezone.now(), status=status)
     frame.image.save(f"c{camera.pk}.jpg", ContentFile(content), save=False)
     frame.save()

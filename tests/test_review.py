@@ -13,11 +13,11 @@ from tests.factories import make_alert, make_subject
 
 
 @pytest.fixture
-def alert(cast, camera_with_token) -> Alert:  # type: ignore[no-untyped-def]
+def alert(cast, camera_with_token) -> Alert:
     return make_alert(camera_with_token[0], make_subject())
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client

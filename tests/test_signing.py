@@ -23,7 +23,7 @@ def _body() -> bytes:
     return encode_multipart(BOUNDARY, {"image": image})
 
 
-def _send(token: str, body: bytes, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def _send(token: str, body: bytes, headers: dict[str, str]):
     meta: dict[str, Any] = {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
     return Client().post(
         URL,

@@ -17,18 +17,18 @@ from tests.conftest import photo
 
 
 @pytest.fixture
-def inline_jobs(monkeypatch):  # type: ignore[no-untyped-def]
+def inline_jobs(monkeypatch):
     from bankwatch import jobs
 
     monkeypatch.setattr(jobs, "enqueue", jobs.run)
 
 
 @pytest.fixture
-def listed(cast) -> Subject:  # type: ignore[no-untyped-def]
+def listed(cast) -> Subject:
     return actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
 
 
-def api(user=None) -> APIClient:  # type: ignore[no-untyped-def]
+def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
         client.force_login(user)

@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:  # type: ignore[no-untyped-def]
+def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
     from bankwatch.celery import app
 
     app.control.purge()

@@ -36,7 +36,7 @@ FRAMES_PER_SECOND = 3.0
 
 
 @pytest.fixture
-def pooled_url(transactional_db):  # type: ignore[no-untyped-def]
+def pooled_url(transactional_db):
     if not pgbouncer.available():
         pytest.skip(f"{pgbouncer.PGBOUNCER} is absent: `make pgbouncer-deps` installs Debian's pgbouncer")
     db = settings.DATABASES["default"]

@@ -78,7 +78,7 @@ def assert_unavailable(response: Any) -> None:
 
 
 @pytest.fixture
-def scene(transactional_db, dataset) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def scene(transactional_db, dataset) -> dict[str, Any]:
     camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
     subject = enroll(make_subject("Tran Van Robber"), "img1.jpg")
     frames = [_jpeg(name) for name in SAME_PERSON]
@@ -92,7 +92,7 @@ def _jpeg(name: str) -> bytes:
 
 
 @pytest.fixture
-def workers(transactional_db, tmp_path, monkeypatch) -> Iterator[list[CeleryWorker]]:  # type: ignore[no-untyped-def]
+def workers(transactional_db, tmp_path, monkeypatch) -> Iterator[list[CeleryWorker]]:
     """Worker processes started on demand (each sighting kept, so the test can count frames on the alert)."""
     monkeypatch.setenv("BANKWATCH_FRAME_MAX_ATTEMPTS", "10")
     monkeypatch.setenv("BANKWATCH_SIGHTING_INTERVAL_SECONDS", "0")
@@ -229,7 +229,7 @@ class Link:
 
 
 @pytest.fixture
-def database_link(transactional_db) -> Iterator[Link]:  # type: ignore[no-untyped-def]
+def database_link(transactional_db) -> Iterator[Link]:
     database = settings.DATABASES["default"]
     connection = connections["default"]
     original = database["HOST"], database["PORT"]

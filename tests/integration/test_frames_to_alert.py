@@ -24,7 +24,7 @@ from tests.factories import frames_queued
 pytestmark = pytest.mark.integration
 
 
-def _setup(worker) -> tuple[str, bytes, list[bytes], int]:  # type: ignore[no-untyped-def]
+def _setup(worker) -> tuple[str, bytes, list[bytes], int]:
     camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
     alice = create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank")
     subject = create_subject(create_watchlist("Bank robbers"), "Tran Van Robber")
