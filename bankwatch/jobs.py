@@ -97,7 +97,7 @@ def wait_idle(timeout: float = 60.0) -> bool:
     import concurrent.futures
 
     while _pending:
-        done, not_done = concurrent.futures.wait(list(_pending), timeout=timeout)
+        _, not_done = concurrent.futures.wait(list(_pending), timeout=timeout)
         if not_done:
             return False
     return True
@@ -110,7 +110,7 @@ def queue_health() -> tuple[bool, str]:
         try:
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a health check reports any failure, it does not raise
             return False, f"broker unreachable: {exc.__class__.__name__}"
         return True, "celery"
     return True, f"in-process, {settings.JOB_THREADS} threads, {len(_pending)} pending"

@@ -38,7 +38,7 @@ def start(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: os.sched_setaffinity(0, allowed),  # noqa: PLW1509 - no threads in the parent yet
+        preexec_fn=lambda: os.sched_setaffinity(0, allowed),  # preexec_fn: no threads in the parent yet
     )
 
 

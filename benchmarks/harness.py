@@ -109,7 +109,7 @@ class CeleryWorker:
             env=self.env if self.env is not None else worker_env(),
             stdout=output,
             stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,  # noqa: PLW1509 - no threads yet
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,  # preexec_fn: no threads yet
         )
         return self
 

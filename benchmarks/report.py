@@ -457,7 +457,7 @@ def _ok(results: dict[str, Any], name: str) -> bool:
     return name in results and "error" not in results[name]
 
 
-def plot(results: dict[str, Any], path: Path) -> None:
+def plot(results: dict[str, Any], path: Path) -> None:  # noqa: C901 - one panel per section, each optional
     import matplotlib
 
     matplotlib.use("Agg")

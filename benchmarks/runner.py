@@ -174,7 +174,7 @@ def run_all(
         started = time.perf_counter()
         try:
             run.results[name] = STEPS[name](run)
-        except Exception as exc:  # one failing part must not lose the others' figures
+        except Exception as exc:  # noqa: BLE001 - one failing part must not lose the others' figures
             run.results[name] = {"error": f"{exc.__class__.__name__}: {exc}"[:3000]}
         log(f"bench: {name} done in {time.perf_counter() - started:.0f} s (load {os.getloadavg()[0]:.1f})")
     run.results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -101,7 +101,7 @@ def production_stack(
             env=full_env,
             stdout=(logs / "web.log").open("ab"),
             stderr=subprocess.STDOUT,
-            preexec_fn=_affinity(web_cores),  # noqa: PLW1509 - the parent starts no threads before this
+            preexec_fn=_affinity(web_cores),  # preexec_fn: the parent starts no threads before this
         )
         started.append(web)
         stack = Stack(url=f"http://127.0.0.1:{port}", port=port, web=web, logs=logs)
@@ -114,7 +114,7 @@ def production_stack(
                 env=full_env,
                 stdout=(logs / f"worker{number}.log").open("ab"),
                 stderr=subprocess.STDOUT,
-                preexec_fn=_affinity(worker_cores),  # noqa: PLW1509
+                preexec_fn=_affinity(worker_cores),  # preexec_fn: no threads in the parent yet
             )
             started.append(worker)
             stack.workers.append(worker)

@@ -28,7 +28,7 @@ def source_for_url(url: str) -> str:
     raise StreamConfigError("the stream URL must start with rtsp://, http:// or https://")
 
 
-def configure_stream(
+def configure_stream(  # noqa: C901 - one check per stream setting, in the order the admin shows them
     camera: Camera,
     *,
     source: str | None = None,

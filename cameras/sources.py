@@ -82,7 +82,7 @@ def rtsp_samples(
     url = with_credentials(config.url, config.credentials)
     try:
         container = av.open(url, options=options, timeout=(OPEN_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS))
-    except Exception as exc:  # av.error.* carry the URL, with its password: redacted
+    except Exception as exc:  # noqa: BLE001 - av.error.* (and OSError) carry the URL, with its password: redacted
         raise SourceError("cannot open the stream: " + _safe(exc, config)) from None
     try:
         stream = container.streams.video[0]
@@ -105,7 +105,7 @@ def rtsp_samples(
             yield Sample(bgr=np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8))
     except SourceError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any decoder error ends this reading; the supervisor retries
         raise SourceError("the stream broke off: " + _safe(exc, config)) from None
     finally:
         container.close()

@@ -179,7 +179,7 @@ def _mark_failed(photo_id: int, reason: str) -> ReferencePhoto:
     return photo
 
 
-def enroll_photo(photo_id: int) -> ReferencePhoto:
+def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered steps below, each with its failure
     """The enrollment job: check the photo's quality, make its template, record the outcome.
 
     1. Decode and analyse the photo outside any transaction (the slow part).

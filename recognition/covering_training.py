@@ -222,7 +222,7 @@ def build_samples(
         if photo.heldout:
             continue
         if photo.label == "none":  # every other face of an uncovered photo: bystanders, and what only looks like a face
-            nothing = {name: 0 for name in covering.LABELS}
+            nothing = dict.fromkeys(covering.LABELS, 0)
             samples.extend(
                 Sample(index, "other-face", _features(image, f, kinds), nothing) for f in faces if f is not face
             )

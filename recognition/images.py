@@ -79,7 +79,7 @@ def decode_image(
             image = Image.open(io.BytesIO(data))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise InvalidImageError(f"image has too many pixels: {exc}", 413) from None
-        except Exception:
+        except Exception:  # noqa: BLE001 - Pillow raises many kinds on hostile bytes; all are a 415
             raise InvalidImageError(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
         if image.format not in formats:
             raise InvalidImageError(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)

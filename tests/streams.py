@@ -217,7 +217,7 @@ class SnapshotCamera:
         camera = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 camera.requests += 1
                 if not camera._check(self.headers.get("Authorization", ""), "GET", self.path):
                     camera.unauthorised += 1

@@ -78,7 +78,7 @@ def test_review_input_is_validated(cast, alerts):
     assert missing_reason.status_code == 400 and "dismissed" in missing_reason.json()["error"]
 
 
-@pytest.mark.parametrize("who,status", [("charlie", 404), ("audrey", 403), ("carol", 404), ("paula", 404)])
+@pytest.mark.parametrize(("who", "status"), [("charlie", 404), ("audrey", 403), ("carol", 404), ("paula", 404)])
 def test_outsiders_cannot_review_through_the_api(cast, alerts, who, status):
     alert = alerts["ours"][0]
     response = _client(cast[who]).post(

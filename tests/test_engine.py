@@ -45,7 +45,7 @@ def test_each_face_has_a_box_landmarks_confidence_and_unit_embedding(dataset):
 
 
 @pytest.mark.parametrize(
-    "left,right",
+    ("left", "right"),
     [("img1.jpg", "img2.jpg"), ("img1.jpg", "img4.jpg"), ("img16.jpg", "img17.jpg"), ("img20.jpg", "img21.jpg")],
 )
 @pytest.mark.parametrize("runtime", RUNTIMES)
@@ -54,7 +54,7 @@ def test_photos_of_the_same_person_match(dataset, left, right, runtime):
 
 
 @pytest.mark.parametrize(
-    "left,right", [("img20.jpg", "img1.jpg"), ("img16.jpg", "img1.jpg"), ("img20.jpg", "img17.jpg")]
+    ("left", "right"), [("img20.jpg", "img1.jpg"), ("img16.jpg", "img1.jpg"), ("img20.jpg", "img17.jpg")]
 )
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_photos_of_different_people_do_not_match(dataset, left, right, runtime):

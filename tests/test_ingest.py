@@ -111,7 +111,7 @@ def _gif() -> bytes:
 @pytest.mark.parametrize(
     ("payload", "status"),
     [
-        (lambda: {}, 400),
+        (dict, 400),
         (lambda: {"image": _upload(b"")}, 400),
         (lambda: {"image": _upload(b"this is not an image at all")}, 415),
         (lambda: {"image": _upload(_gif(), "f.gif")}, 415),

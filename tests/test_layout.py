@@ -8,7 +8,7 @@ import pytest
 from bankwatch import jobs
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = sorted(p.parent.name for p in ROOT.glob("*/apps.py")) + ["bankwatch"]
+APPS = [*sorted(p.parent.name for p in ROOT.glob("*/apps.py")), "bankwatch"]
 
 
 def _modules() -> list[Path]:

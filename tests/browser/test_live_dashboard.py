@@ -131,7 +131,7 @@ def test_another_bank_never_sees_it_on_the_page_in_the_api_or_on_the_socket(serv
     assert charlie.request.get(f"{server.url}/alerts/{alert_id}/").status == 404
     assert charlie.request.get(f"{server.url}/alerts/{alert_id}/image/probe").status == 404
     # Meanwhile the bank's dashboard heard it raised, and the police heard only the escalation.
-    assert [m["type"] for m in _alerts_in(story["alice"].frames_received, alert_id)][0] == "alert.created"
+    assert next(m["type"] for m in _alerts_in(story["alice"].frames_received, alert_id)) == "alert.created"
     assert {m["alert"]["status"] for m in _alerts_in(story["paula"].frames_received, alert_id)} == {"escalated"}
 
 

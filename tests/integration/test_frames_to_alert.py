@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def _setup(worker) -> tuple[str, bytes, list[bytes], int]:
-    camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
+    _, token = create_camera("Saigon Bank", "District 1", "Lobby")
     alice = create_user("alice", "bank_security", PASSWORD, bank_name="Saigon Bank")
     subject = create_subject(create_watchlist("Bank robbers"), "Tran Van Robber")
     photo = add_photo(subject, (DATASET / "img1.jpg").read_bytes(), "img1.jpg")  # enrolled by the worker
