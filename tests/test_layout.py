@@ -91,3 +91,15 @@ def test_one_feed_client_one_language_switcher_and_one_javascript_dialect():
     templates = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "templates").rglob("*.html")}
     switchers = [name for name, text in templates.items() if 'name="language"' in text]
     assert switchers == ["templates/includes/language_switcher.html"]
+
+
+def test_production_requirements_hold_no_test_tool_and_both_files_are_pinned():
+    def pins(name: str) -> dict[str, str]:
+        lines = [line.strip() for line in (ROOT / name).read_text().splitlines()]
+        wanted = [line for line in lines if line and not line.startswith(("#", "-r"))]
+        assert all("==" in line for line in wanted), name
+        return dict(line.split("==", 1) for line in wanted)
+
+    production, development = pins("requirements.txt"), pins("requirements-dev.txt")
+    tools = {"pytest", "pytest-django", "playwright", "hypothesis", "schemathesis", "ruff", "mypy", "django-stubs"}
+    assert tools <= set(development) and not tools & set(production)
