@@ -11,13 +11,13 @@ from enrollment import actions
 from tests.conftest import photo
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
 
 
-def _script_src(response) -> str:  # type: ignore[no-untyped-def]
+def _script_src(response) -> str:
     policy = response["Content-Security-Policy"]
     return re.search(r"script-src ([^;]+)", policy).group(1)  # type: ignore[union-attr]
 

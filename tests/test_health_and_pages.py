@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 
-def _signed_in(user) -> Client:  # type: ignore[no-untyped-def]
+def _signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
