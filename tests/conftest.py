@@ -99,29 +99,29 @@ def _test_sign_ins_pass_two_factor(monkeypatch):
     monkeypatch.setattr(ClientMixin, "_login", _login)
 
 
+def shared_dataset(name: str) -> Path:
+    """A folder of ../shared/datasets; the test is skipped, saying where it looked, when it is absent."""
+    folder = DATASET.parent / name
+    if not folder.exists():
+        pytest.skip(f"the shared photo set is not at {folder}")
+    return folder
+
+
 @pytest.fixture
 def dataset() -> Path:
-    if not DATASET.exists():
-        pytest.skip(f"the shared photo set is not at {DATASET}")
-    return DATASET
+    return shared_dataset(DATASET.name)
 
 
 @pytest.fixture
 def faces_dev() -> Path:
     """The larger development set: one folder per identity, pairs.csv, labels.csv (its README)."""
-    folder = DATASET.parent / "faces-dev"
-    if not folder.exists():
-        pytest.skip(f"the shared photo set is not at {folder}")
-    return folder
+    return shared_dataset("faces-dev")
 
 
 @pytest.fixture
 def covered_faces_dev() -> Path:
     """Real photos of covered and uncovered faces, one folder per label, labels.csv (its README)."""
-    folder = DATASET.parent / "covered-faces-dev"
-    if not folder.exists():
-        pytest.skip(f"the shared photo set is not at {folder}")
-    return folder
+    return shared_dataset("covered-faces-dev")
 
 
 @pytest.fixture
