@@ -40,7 +40,7 @@ class ClaimHeldError(Exception):
 
 
 def new_frame_id() -> int:
-    return time.time_ns() // 1000 * 1000 + random.randrange(1000)  # noqa: S311 - an id, not a secret
+    return time.time_ns() // 1000 * 1000 + random.randrange(1000)
 
 
 def _claim_seconds() -> int:

@@ -69,7 +69,7 @@ def store_frame(
     try:
         # After the caller's transaction, if there is one.
         enqueue("alerts.process_frame", frame.pk, camera.pk, frame.captured_at.isoformat(), data)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the broker client raises, the frame is not kept
         # The broker is unreachable: nothing is kept; the camera sends the frame again later.
         logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)
         frame_queue.forget(camera.pk, frame.pk)

@@ -164,7 +164,7 @@ def cast(db) -> dict[str, User]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_frame_queue(settings):  # type: ignore[no-untyped-def]
+def _fresh_frame_queue(settings):
     """Each test starts with no frame in flight (alerts/frame_queue.py keeps them in memory without Redis),
     and every frame analysed: tests push the same picture again and again, which motion gating would skip
     (tests/test_motion.py turns it on)."""

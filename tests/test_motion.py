@@ -11,7 +11,7 @@ from recognition.images import encode_jpeg
 
 
 @pytest.fixture
-def gating(settings, monkeypatch):  # type: ignore[no-untyped-def]
+def gating(settings, monkeypatch):
     settings.MOTION_GATING = True
     settings.STILL_RECHECK_SECONDS = 2.0
     clock = [1_000_000.0]
@@ -20,19 +20,19 @@ def gating(settings, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+def queued(monkeypatch) -> list[int]:
     found: list[int] = []
     monkeypatch.setattr("alerts.ingest.enqueue", lambda name, frame_id, *job: found.append(frame_id))
     return found
 
 
 @pytest.fixture
-def health_saw(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+def health_saw(monkeypatch) -> list[int]:
     """Every frame camera health was shown (cameras/health.observe_frame), gated or not."""
     seen: list[int] = []
     real = ingest.observe_frame
 
-    def observe(camera, gray):  # type: ignore[no-untyped-def]
+    def observe(camera, gray):
         seen.append(camera.pk)
         return real(camera, gray)
 

@@ -21,19 +21,19 @@ from tests.factories import enroll, make_subject
 
 
 @pytest.fixture
-def robber(dataset):  # type: ignore[no-untyped-def]
+def robber(dataset):
     return enroll(make_subject("Tran Van Robber"), "img1.jpg")
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+def queued(monkeypatch) -> list[tuple[Any, ...]]:
     """The recognition jobs ingestion queues, with their arguments (the frame's bytes among them)."""
     found: list[tuple[Any, ...]] = []
     monkeypatch.setattr("alerts.ingest.enqueue", lambda name, *args: found.append(args))
     return found
 
 
-def _frame(camera, dataset: Path, queued, *names: str, seconds: float = 0.0) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
+def _frame(camera, dataset: Path, queued, *names: str, seconds: float = 0.0) -> tuple[Any, ...]:
     pixels = compose([load(dataset / name) for name in names])
     store_pixels(camera, pixels, captured_at=timezone.now() + timedelta(seconds=seconds))
     return queued[-1]
@@ -141,11 +141,11 @@ def test_a_frame_delivered_to_several_workers_at_once_makes_one_alert(camera_wit
         jobs_queued.append(args)
         real_enqueue(name, *args)
 
-    ingest.enqueue = enqueue  # type: ignore[assignment]
+    ingest.enqueue = enqueue
     try:
         _frame(camera, dataset, jobs_queued, "img2.jpg")  # queued once by the upload itself
     finally:
-        ingest.enqueue = real_enqueue  # type: ignore[assignment]
+        ingest.enqueue = real_enqueue
 
     def deliver(job: tuple[Any, ...]) -> Any:
         try:

@@ -17,7 +17,7 @@ from recognition.images import encode_jpeg
 from tests.factories import enroll, make_alert, make_subject
 
 
-def _frame(camera, dataset: Path, name: str, seconds: float) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
+def _frame(camera, dataset: Path, name: str, seconds: float) -> tuple[Any, ...]:
     """The recognition job's arguments for a camera frame of this photo."""
     at = (timezone.now() + timedelta(seconds=seconds)).isoformat()
     return (new_frame_id(), camera.pk, at, encode_jpeg(compose([load(dataset / name)]), quality=90))

@@ -29,14 +29,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def events(monkeypatch) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def events(monkeypatch) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(health, "publish", lambda groups, event: sent.append(event["camera"]))
     return sent
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+def queued(monkeypatch) -> list[int]:
     """Frames handed to the job queue, where they wait (recognition is not under test here)."""
     frame_ids: list[int] = []
     monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id, *job: frame_ids.append(frame_id))
@@ -44,7 +44,7 @@ def queued(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def recognised(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+def recognised(monkeypatch) -> list[int]:
     """The cameras of frames queued, each done at once as a frame that matched no one."""
     camera_ids: list[int] = []
 
@@ -62,7 +62,7 @@ def run_in_background(supervisor: Supervisor) -> threading.Thread:
     return thread
 
 
-def wait_for(predicate, timeout: float = 30.0) -> Any:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -142,11 +142,11 @@ def test_frames_are_skipped_not_queued_while_recognition_is_behind_and_still_cou
     assert Camera.objects.get(pk=camera.pk).health == "online"
 
 
-def test_a_reader_reconnects_with_growing_back_off(monkeypatch, db):  # type: ignore[no-untyped-def]
+def test_a_reader_reconnects_with_growing_back_off(monkeypatch, db):
     camera, _ = create_camera("B", "BR", "Door", stream_url="rtsp://camera.invalid/stream")
     attempts: list[int] = []
 
-    def flaky(config, stop, counters, **options) -> Iterator[Sample]:  # type: ignore[no-untyped-def]
+    def flaky(config, stop, counters, **options) -> Iterator[Sample]:
         attempts.append(1)
         if len(attempts) <= 2:
             raise SourceError("cannot open the stream: connection refused")
