@@ -449,6 +449,7 @@ def fleet(
         }
         _manage(env, "migrate", "--noinput")
         frames = _frames(Path(dataset), folder)
+        jpeg_mean = round(sum(mix[k] * float(np.mean([Path(p).stat().st_size for p in frames[k]])) for k in mix))
         with production_stack(env, folder / "logs", worker_processes=1, concurrency=cores) as stack:
             seeded = _seed(env, most, Path(dataset) / LISTED_ENROLL)
             drain = None if gating else _drain(services, stack, seeded, frames, 150 if quick else 600, folder)
@@ -486,9 +487,7 @@ def fleet(
         "pool_size": POOL_SIZE,
         "disk_bytes_per_frame": best["disk_bytes_per_frame"],
         "analysed_share": best["analysed_share"],
-        "jpeg_bytes_mean": round(
-            sum(mix[k] * float(np.mean([Path(p).stat().st_size for p in frames[k]])) for k in mix)
-        ),
+        "jpeg_bytes_mean": jpeg_mean,
         "motion_gating": gating,
         "backlog_drain": drain,
         "fps_per_camera": fps,

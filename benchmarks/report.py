@@ -314,8 +314,8 @@ def _streams(results: dict[str, Any]) -> list[str]:
 
 
 def _fleet_run(found: dict[str, Any], title: str) -> list[str]:
-    if "skipped" in found:
-        return [f"{title}: skipped ({found['skipped']})."]
+    if "skipped" in found or "error" in found:
+        return [f"{title}: {'skipped' if 'skipped' in found else 'failed'} ({found.get('skipped') or found['error']})."]
     cpu = found["cpu_ms_per_frame"]
     lines = [
         f"**{title}** (mix {', '.join(f'{k} {round(100 * v)} %' for k, v in found['mix'].items())}, "
