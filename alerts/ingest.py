@@ -17,6 +17,7 @@ from alerts import frame_queue, motion
 from bankwatch.jobs import enqueue
 from cameras.health import observe_frame, thumbnail
 from cameras.models import Camera
+from entrance.display import has_paired_display
 from recognition.images import decode_image, encode_jpeg
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,9 @@ def store_frame(
     gray = thumbnail(decode_image(data, max_side=64, max_pixels=settings.MAX_FRAME_PIXELS))
     if not observed:
         observe_frame(camera, gray)
-    if not motion.should_analyse(camera.pk, gray):
+    # A camera with a paired entrance display is never gated: the display's live boxes and its
+    # uncover prompt come from analysed frames, and it promises 5 frames/s.
+    if not has_paired_display(camera.pk) and not motion.should_analyse(camera.pk, gray):
         return QueuedFrame(frame_queue.new_frame_id(), camera.pk, captured_at or timezone.now(), gated=True)
     if frame_queue.backlog(camera.pk) >= settings.CAMERA_MAX_BACKLOG:
         raise BacklogFullError(BacklogFullError.message)

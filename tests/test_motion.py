@@ -90,3 +90,13 @@ def test_with_gating_off_every_frame_is_analysed(camera_with_token, settings, qu
     frame = encode_jpeg(compose([]))
     assert not any(store_frame(camera, frame).gated for _ in range(5))
     assert len(queued) == 5
+
+
+def test_a_camera_with_a_paired_entrance_display_is_never_gated(camera_with_token, gating, queued):
+    from cameras.models import DeviceKind, PairedDevice
+
+    camera, _ = camera_with_token
+    PairedDevice.objects.create(camera=camera, kind=DeviceKind.DISPLAY, token_hash="d" * 64)
+    frame = encode_jpeg(compose([]))
+    assert not any(store_frame(camera, frame).gated for _ in range(5))  # the same still frame five times
+    assert len(queued) == 5
