@@ -68,6 +68,7 @@ def test_many_cameras_at_once_stay_within_the_pool_and_no_frame_is_refused(poole
         "BANKWATCH_DATABASE_POOLER": "pgbouncer",
         "REDIS_URL": settings.REDIS_URL,
         "BANKWATCH_DATA_DIR": str(tmp_path / "data"),
+        "BANKWATCH_MODELS_DIR": str(settings.MODELS_DIR),  # the provisioned weights, not the empty data folder's
         "BANKWATCH_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "BANKWATCH_HTTPS": "0",
         "BANKWATCH_MOTION_GATING": "0",  # the same picture every time: every frame still goes to the worker
