@@ -76,6 +76,14 @@ def lobby(dataset: Path) -> np.ndarray:
     return cv2.resize(load(dataset / "img1.jpg"), (320, 240))
 
 
+def sampled_rate(recognised: list, after: int, seconds: float = 3.0) -> float:
+    """Frames per second reaching recognition over `seconds`, once the first `after` have arrived."""
+    assert wait_for(lambda: len(recognised) >= after, timeout=30)
+    started, count = time.monotonic(), len(recognised)
+    time.sleep(seconds)
+    return (len(recognised) - count) / (time.monotonic() - started)
+
+
 def test_a_digest_protected_snapshot_camera_is_read_at_its_rate_and_judged_online(dataset, recognised, events, caplog):
     snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
     camera, _ = create_camera(
@@ -87,10 +95,7 @@ def test_a_digest_protected_snapshot_camera_is_read_at_its_rate_and_judged_onlin
     supervisor = Supervisor()
     thread = run_in_background(supervisor)
     try:
-        assert wait_for(lambda: len(recognised) >= 10, timeout=30)
-        started, count = time.monotonic(), len(recognised)
-        time.sleep(3)
-        rate = (len(recognised) - count) / (time.monotonic() - started)
+        rate = sampled_rate(recognised, after=10)
         assert 3 <= rate <= 6.5  # 5 frames/s by default
         assert set(recognised) == {camera.pk}
         assert wait_for(lambda: Camera.objects.get(pk=camera.pk).health == "online")
@@ -296,10 +301,7 @@ def test_an_mjpeg_camera_behind_digest_is_read_at_its_rate_not_at_the_streams(da
     supervisor = Supervisor()
     thread = run_in_background(supervisor)
     try:
-        assert wait_for(lambda: len(recognised) >= 4, timeout=30)
-        started, count = time.monotonic(), len(recognised)
-        time.sleep(3)
-        rate = (len(recognised) - count) / (time.monotonic() - started)
+        rate = sampled_rate(recognised, after=4)
         assert 1 <= rate <= 3  # the camera's 2 frames/s, of the stream's 10
         assert events[0]["status"] == "online" and set(recognised) == {camera.pk}
         assert supervisor.summary()[str(camera.pk)]["decoded"] > 2 * supervisor.summary()[str(camera.pk)]["stored"]
