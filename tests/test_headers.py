@@ -36,6 +36,15 @@ def test_every_page_sends_a_policy_allowing_only_same_origin_scripts(cast, who, 
     assert inline == [], f"{url} has an inline script the policy would block"
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("secure", "socket"), [(False, "ws://testserver"), (True, "wss://testserver")])
+def test_the_policy_lets_pages_connect_only_to_their_own_origin_and_its_socket(secure, socket):
+    response = Client().get("/login/", secure=secure)
+    connect = re.search(r"connect-src ([^;]+)", response["Content-Security-Policy"])
+    assert connect is not None, "no connect-src: a page could send data to any host"
+    assert connect.group(1).split() == ["'self'", socket]
+
+
 def test_pages_api_responses_and_biometric_files_are_not_cached(dataset, cast):
     subject = actions.create_subject(actions.create_watchlist("Robbers"), "Person One")
     stored = actions.add_photo(subject, photo("img1.jpg"), "img1.jpg")
