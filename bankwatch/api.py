@@ -7,6 +7,7 @@ and urls.py.
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError
 from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
@@ -15,7 +16,12 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus: a database outage answers 503 with Retry-After, never a 500."""
+    """DRF's handler, plus: a database outage answers 503 with Retry-After, never a 500; a model's
+    own validation (full_clean in an app's actions.py) answers 400 with its messages by field."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return Response({field: list(messages) for field, messages in exc.message_dict.items()}, status=400)
+        return Response({"error": " ".join(exc.messages)}, status=400)
     # InterfaceError is no DatabaseError, yet it is what a connection the server dropped raises.
     if isinstance(exc, DatabaseError | InterfaceError):
         return Response({"error": "service unavailable, retry shortly"}, status=503, headers={"Retry-After": "5"})

@@ -237,6 +237,12 @@ RECOGNITION_DETECTOR = envchoice("BANKWATCH_DETECTOR", "yunet", ("yunet", "dlib"
 # OpenCV's 0.363 for SFace, DeepFace's cosine distance 0.07 for Dlib (docs/recognition.md).
 PUBLISHED_THRESHOLDS = {"SFace": 0.363, "Dlib": 0.93}
 RECOGNITION_THRESHOLD = envfloat("BANKWATCH_MATCH_THRESHOLD", PUBLISHED_THRESHOLDS[RECOGNITION_MODEL], -1.0, 1.0)
+# No watchlist may set a threshold below this (enrollment/models.py validate_threshold): a lax
+# one makes every passer-by an alert. A little under the published value, so a curator can
+# still loosen a list slightly after calibrating it (recognition/advice.py).
+MIN_WATCHLIST_THRESHOLD = envfloat(
+    "BANKWATCH_MIN_WATCHLIST_THRESHOLD", round(PUBLISHED_THRESHOLDS[RECOGNITION_MODEL] - 0.05, 3), -1.0, 1.0
+)
 RECOGNITION_MIN_DETECTOR_CONFIDENCE = envfloat("BANKWATCH_MIN_DETECTOR_CONFIDENCE", 0.6, 0.0, 1.0)
 # Evidence frames pixelate every face the detector finds at this much lower confidence too
 # (alerts/pipeline.py): a bystander it is unsure of is hidden, not stored unblurred.

@@ -8,6 +8,7 @@ admin, the API, a shell), every recognition process sees it on its next search.
 
 import logging
 import uuid
+from collections.abc import Iterable
 from functools import partial
 from pathlib import PurePath
 from typing import Any
@@ -26,6 +27,7 @@ from audit.log import record
 from bankwatch import jobs
 from enrollment import quality
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
+from organizations.models import Bank, Branch
 from recognition.decision import PHOTO_MAX_SIDE, template_embedding
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
 from recognition.model_id import model_id
@@ -37,17 +39,90 @@ logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
-def create_watchlist(
-    name: str, *, actor: User | None = None, request: HttpRequest | None = None, **fields: Any
+def save_watchlist(
+    watchlist: Watchlist,
+    *,
+    banks: Iterable[Bank] | None = None,
+    branches: Iterable[Branch] | None = None,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    changed: Iterable[str] = (),
 ) -> Watchlist:
-    watchlist = Watchlist(name=name, **fields)
+    """Create or change a watchlist: validated on the model (enrollment/models.py), saved, audited.
+
+    The admin's form and the API's serializer hand their instance here, so both refuse the same
+    values with the same words, and a bad value from the importer or a shell is refused too.
+    """
+    created = watchlist.pk is None
     watchlist.full_clean()
     watchlist.save()
-    record("watchlist.created", watchlist, actor=actor, request=request, name=name)
+    if banks is not None:
+        watchlist.banks.set(banks)
+    if branches is not None:
+        watchlist.branches.set(branches)
+    if created:
+        record("watchlist.created", watchlist, actor=actor, request=request, name=watchlist.name)
+    else:
+        record("watchlist.changed", watchlist, actor=actor, request=request, fields=sorted(changed))
     return watchlist
 
 
+def create_watchlist(
+    name: str,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    banks: Iterable[Bank] | None = None,
+    branches: Iterable[Branch] | None = None,
+    **fields: Any,
+) -> Watchlist:
+    return save_watchlist(Watchlist(name=name, **fields), banks=banks, branches=branches, actor=actor, request=request)
+
+
+def change_watchlist(
+    watchlist: Watchlist,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    banks: Iterable[Bank] | None = None,
+    branches: Iterable[Branch] | None = None,
+    **fields: Any,
+) -> Watchlist:
+    for field, value in fields.items():
+        setattr(watchlist, field, value)
+    changed = [*fields, *(["banks"] if banks is not None else []), *(["branches"] if branches is not None else [])]
+    return save_watchlist(watchlist, banks=banks, branches=branches, actor=actor, request=request, changed=changed)
+
+
 @transaction.atomic
+def save_subject(
+    subject: Subject,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+    changed: Iterable[str] = (),
+) -> Subject:
+    """Create a subject, or change its details (its status changes through set_subject_status)."""
+    created = subject.pk is None
+    if created and subject.added_by is None:
+        subject.added_by = actor
+    subject.full_clean()
+    subject.save()
+    if created:
+        record(
+            "subject.created",
+            subject,
+            actor=actor,
+            request=request,
+            name=subject.full_name,
+            watchlist=subject.watchlist.name,
+            legal_basis=subject.legal_basis,
+        )
+    elif changed:
+        record("subject.changed", subject, actor=actor, request=request, fields=sorted(changed))
+    return subject
+
+
 def create_subject(
     watchlist: Watchlist,
     full_name: str,
@@ -57,17 +132,20 @@ def create_subject(
     **fields: Any,
 ) -> Subject:
     subject = Subject(watchlist=watchlist, full_name=full_name, added_by=added_by, **fields)
-    subject.full_clean()
-    subject.save()
-    record(
-        "subject.created",
-        subject,
-        actor=added_by,
-        request=request,
-        name=full_name,
-        watchlist=watchlist.name,
-        legal_basis=subject.legal_basis,
-    )
+    return save_subject(subject, actor=added_by, request=request)
+
+
+@transaction.atomic
+def change_subject(
+    subject: Subject, *, actor: User | None = None, request: HttpRequest | None = None, **fields: Any
+) -> Subject:
+    """Change a subject's details and, when `status` is among them, its status (audited on its own)."""
+    status = fields.pop("status", None)
+    for field, value in fields.items():
+        setattr(subject, field, value)
+    save_subject(subject, actor=actor, request=request, changed=list(fields))
+    if status is not None:
+        set_subject_status(subject, status, actor=actor, request=request, reason="changed by a curator")
     return subject
 
 

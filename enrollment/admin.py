@@ -168,8 +168,38 @@ class PhotoInline(admin.TabularInline):
         return _status_badge(obj)
 
 
+class WatchlistForm(forms.ModelForm):
+    class Meta:
+        model = Watchlist
+        fields = [
+            "name",
+            "description",
+            "agency",
+            "threshold",
+            "colour",
+            "sound",
+            "requires_acknowledgement",
+            "banks",
+            "branches",
+            "is_active",
+        ]
+        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        threshold = self.fields["threshold"]
+        threshold.widget.attrs.update(
+            {"placeholder": f"{settings.RECOGNITION_THRESHOLD:g}", "min": settings.MIN_WATCHLIST_THRESHOLD, "max": 1}
+        )
+        threshold.help_text = gettext(
+            "Cosine similarity needed for a match. Empty: the system default, %(default)s. "
+            "At least %(floor)s; larger lists need a stricter value."
+        ) % {"default": f"{settings.RECOGNITION_THRESHOLD:g}", "floor": f"{settings.MIN_WATCHLIST_THRESHOLD:g}"}
+
+
 @admin.register(Watchlist)
 class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
+    form = WatchlistForm
     list_display = [
         "name",
         "agency",
@@ -267,9 +297,17 @@ class WatchlistAdmin(CuratorOnly, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Watchlist, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        action = "watchlist.changed" if change else "watchlist.created"
-        record(action, obj, request=request, fields=form.changed_data)
+        actions.save_watchlist(
+            obj,
+            banks=form.cleaned_data.get("banks"),
+            branches=form.cleaned_data.get("branches"),
+            actor=request.user,  # type: ignore[arg-type]
+            request=request,
+            changed=form.changed_data,
+        )
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        pass  # banks and branches were set by save_watchlist, with the rest of the change
 
 
 @admin.register(Subject)
@@ -331,21 +369,14 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Subject, form: forms.ModelForm, change: bool) -> None:
-        if not change:
-            obj.added_by = request.user  # type: ignore[assignment]
-            obj.save()
-            record("subject.created", obj, request=request, name=obj.full_name, watchlist=obj.watchlist.name)
-        else:
-            new_status = obj.status
-            status_changed = "status" in form.changed_data
-            if status_changed:
-                obj.status = form.initial["status"]  # the status changes through set_subject_status below
-            obj.save()
-            fields = [f for f in form.changed_data if f not in ("status", "new_photos")]
-            if fields:
-                record("subject.changed", obj, request=request, fields=fields)
-            if status_changed:
-                actions.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
+        new_status = obj.status
+        status_changed = change and "status" in form.changed_data
+        if status_changed:
+            obj.status = form.initial["status"]  # the status changes through set_subject_status below
+        fields = [f for f in form.changed_data if f not in ("status", "new_photos")]
+        actions.save_subject(obj, actor=request.user, request=request, changed=fields)  # type: ignore[arg-type]
+        if status_changed:
+            actions.set_subject_status(obj, new_status, request=request, reason="changed in the admin")
         for upload in form.cleaned_data.get("new_photos") or []:
             try:
                 actions.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]

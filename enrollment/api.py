@@ -7,7 +7,6 @@ the gallery at once. Subjects are never deleted: DELETE removes them from the wa
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.log import record
 from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
 from enrollment.photos import serve_photo
@@ -55,17 +53,8 @@ class WatchlistSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["created_at"]
 
-    def validate_colour(self, value: str) -> str:
-        import re
-
-        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
-            raise serializers.ValidationError("use #rrggbb")
-        return value
-
-    def validate_threshold(self, value: float | None) -> float | None:
-        if value is not None and not -1.0 <= value <= 1.0:
-            raise serializers.ValidationError("a cosine similarity lies between -1 and 1")
-        return value
+    # colour and threshold are checked by the model's validators (enrollment/models.py), which
+    # DRF runs as the admin's form does: both refuse a bad value with the same words.
 
 
 class PhotoSerializer(serializers.ModelSerializer):
@@ -150,15 +139,27 @@ class WatchlistViewSet(
     serializer_class = WatchlistSerializer
     permission_classes = [IsCurator]
 
-    @transaction.atomic
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        watchlist = serializer.save()
-        record("watchlist.created", watchlist, request=self.request, name=watchlist.name)
+        data = dict(serializer.validated_data)
+        serializer.instance = actions.create_watchlist(
+            data.pop("name"),
+            banks=data.pop("banks", None),
+            branches=data.pop("branches", None),
+            actor=self.request.user,
+            request=self.request,
+            **data,
+        )
 
-    @transaction.atomic
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        watchlist = serializer.save()
-        record("watchlist.changed", watchlist, request=self.request, fields=sorted(serializer.validated_data))
+        data = dict(serializer.validated_data)
+        actions.change_watchlist(
+            serializer.instance,
+            banks=data.pop("banks", None),
+            branches=data.pop("branches", None),
+            actor=self.request.user,
+            request=self.request,
+            **data,
+        )
 
 
 @extend_schema_view(
@@ -201,18 +202,10 @@ class SubjectViewSet(viewsets.ModelViewSet):
         )
         serializer.instance = subject
 
-    @transaction.atomic
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        data = dict(serializer.validated_data)
-        new_status = data.pop("status", None)
-        subject = serializer.instance
-        for field, value in data.items():
-            setattr(subject, field, value)
-        if data:
-            subject.save()
-            record("subject.changed", subject, request=self.request, fields=sorted(data))
-        if new_status is not None:
-            actions.set_subject_status(subject, new_status, request=self.request, reason="changed through the API")
+        actions.change_subject(
+            serializer.instance, actor=self.request.user, request=self.request, **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Subject) -> None:
         actions.remove_subject(instance, request=self.request, reason=self.request.query_params.get("reason", ""))

@@ -4,12 +4,50 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Bank, Branch
+
+# The admin, the API, the importer and the CLI all refuse a bad value through these, with these words.
+validate_colour = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", _("Write the colour as #rrggbb, for example #b3261e."), code="colour"
+)
+
+
+def validate_threshold(value: float) -> None:
+    """A watchlist's threshold lies between the floor (BANKWATCH_MIN_WATCHLIST_THRESHOLD) and 1."""
+    params = {"value": value, "floor": settings.MIN_WATCHLIST_THRESHOLD, "default": settings.RECOGNITION_THRESHOLD}
+    if value > 1.0:
+        raise ValidationError(
+            _("A match threshold is a similarity of at most 1; %(value)s is more."),
+            code="threshold_high",
+            params=params,
+        )
+    if value < settings.MIN_WATCHLIST_THRESHOLD:
+        raise ValidationError(
+            _(
+                "A match threshold of %(value)s is below the floor of %(floor)s: strangers would raise alerts. "
+                "Leave it empty to use the default, %(default)s."
+            ),
+            code="threshold_low",
+            params=params,
+        )
+
+
+def validate_expiry(expires_at: Any, previous: Any = None) -> None:
+    """A newly set expiry lies in the future (an expiry that has passed on its own may stay)."""
+    if expires_at is None or expires_at == previous or expires_at > timezone.now():
+        return
+    raise ValidationError(
+        _("The expiry date %(date)s has already passed: give a date in the future, or leave it empty."),
+        code="expiry_passed",
+        params={"date": timezone.localtime(expires_at).date().isoformat()},
+    )
 
 
 class Watchlist(models.Model):
@@ -26,11 +64,14 @@ class Watchlist(models.Model):
         _("match threshold"),
         null=True,
         blank=True,
+        validators=[validate_threshold],
         help_text=_(
             "Cosine similarity needed for a match; empty uses the system default. Larger lists need a stricter value."
         ),
     )
-    colour = models.CharField(_("colour"), max_length=7, default="#b3261e", help_text=_("#rrggbb"))
+    colour = models.CharField(
+        _("colour"), max_length=7, default="#b3261e", help_text=_("#rrggbb"), validators=[validate_colour]
+    )
     sound = models.CharField(_("alert sound"), max_length=10, choices=Sound.choices, default=Sound.SIREN)
     requires_acknowledgement = models.BooleanField(_("alerts must be acknowledged"), default=True)
     banks = models.ManyToManyField(Bank, blank=True, help_text=_("Empty: applies to every bank."))
@@ -80,6 +121,15 @@ class Subject(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def clean(self) -> None:
+        previous = None
+        if self.pk is not None:
+            previous = Subject.objects.filter(pk=self.pk).values_list("expires_at", flat=True).first()
+        try:
+            validate_expiry(self.expires_at, previous)
+        except ValidationError as error:
+            raise ValidationError({"expires_at": error}) from None
 
     @property
     def is_matchable(self) -> bool:
