@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.log import record
+from cameras import health
 from cameras.actions import StreamConfigError, camera_credentials, configure_stream
 from cameras.devices import revoke_device
 from cameras.models import Camera, PairedDevice, covered_false_alarms
@@ -59,9 +60,27 @@ class CameraForm(forms.ModelForm):
         return data
 
 
+@admin.action(description=_("Take the current view as the reference (after a planned move)"), permissions=["change"])
+def reset_reference_views(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Camera]) -> None:
+    for camera in queryset:
+        health.reset_reference_view(camera, actor=request.user)
+    n = len(queryset)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "%(n)d camera will take its next normal frame as its reference view.",
+            "%(n)d cameras will take their next normal frame as their reference view.",
+            n,
+        )
+        % {"n": n},
+        messages.SUCCESS,
+    )
+
+
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
+    actions = [reset_reference_views]
     list_display = ["name", "branch", "role", "source", "health", "is_active", "last_seen_at", "covered_false_alarms"]
     list_filter = ["role", "source", "health", "is_active", "branch__bank"]
     search_fields = ["name", "branch__name"]

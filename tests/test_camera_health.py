@@ -179,3 +179,33 @@ def test_the_dashboard_lists_the_tampered_cameras_of_the_users_scope(cast):
     page = client.get("/dashboard/")
     ids = [c["camera_id"] for c in page.context["camera_health"]["tampered"]]
     assert ids == [door.pk] and 'id="camera-alerts"' in page.content.decode()
+
+
+def test_after_a_planned_move_the_admin_takes_the_new_view_as_reference_and_the_camera_is_online_again(
+    dataset, clock, events, captured_on_commit, client
+):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from tests.conftest import verify_second_factor
+
+    camera, _ = create_camera("Saigon Bank", "District 1", "Door")
+    assert feed(camera, clock, live(scene(dataset, "img1.jpg")), seconds=3) == "online"
+    assert feed(camera, clock, live(scene(dataset, "couple.jpg")), seconds=12) == "moved"
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-Root-12345")
+    client.force_login(admin)
+    verify_second_factor(client, admin)
+    response = client.post(
+        reverse("admin:cameras_camera_changelist"),
+        {"action": "reset_reference_views", "_selected_action": [camera.pk]},
+    )
+    assert response.status_code == 302
+    camera.refresh_from_db()
+    assert camera.reference_view is None
+    entry = AuditEntry.objects.get(action="camera.reference_reset", object_id=str(camera.pk))
+    assert entry.actor_id == admin.pk
+
+    # The new scene is now the normal view: online again, and it stays so.
+    assert feed(camera, clock, live(scene(dataset, "couple.jpg")), seconds=12) == "online"
+    assert Camera.objects.get(pk=camera.pk).health == "online"

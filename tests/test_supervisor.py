@@ -309,3 +309,29 @@ def test_an_mjpeg_camera_behind_digest_is_read_at_its_rate_not_at_the_streams(da
         supervisor.stopping.set()
         thread.join(timeout=20)
         snapshots.close()
+
+
+def test_the_embedded_server_reads_its_pulled_cameras_itself_and_only_in_the_embedded_mode(
+    dataset, recognised, settings, monkeypatch
+):
+    snapshots = SnapshotCamera("viewer", PASSWORD, lobby(dataset))
+    camera, _ = create_camera(
+        "Saigon Bank", "District 1", "Door", username="viewer", password=PASSWORD,
+        stream_url=f"http://127.0.0.1:{snapshots.port}/snapshot.jpg",
+    )  # fmt: skip
+    monkeypatch.setattr(supervision, "_embedded", None)
+    settings.EMBEDDED_CAMERAS = True
+    settings.JOB_BACKEND = "celery"
+    assert not supervision.start_embedded_supervisor()  # production runs run_cameras processes instead
+    settings.JOB_BACKEND = "thread"
+    try:
+        assert supervision.start_embedded_supervisor()
+        assert not supervision.start_embedded_supervisor()  # one per server process
+        assert wait_for(lambda: camera.pk in recognised, timeout=30)
+        embedded = supervision._embedded
+        assert embedded is not None and StreamLease.objects.get(camera=camera).holder == embedded.name
+    finally:
+        if supervision._embedded is not None:
+            supervision._embedded.stopping.set()
+        assert wait_for(lambda: not StreamLease.objects.exists(), timeout=20)  # given back on the way out
+        snapshots.close()
