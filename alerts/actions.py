@@ -17,15 +17,21 @@ uncover" and "security called" confirm it (the response is kept and audited; bot
 each other), "false alarm" dismisses it and counts against its camera; once confirmed it can be
 escalated to the police like a match, which is the only way the police ever see one.
 
+A match's dismissal can be undone by the reviewer who made it within BANKWATCH_UNDO_DISMISS_SECONDS
+(`undo_dismissal`): the alert goes back to where it was and a "not this person" counter-example
+made from it is withdrawn.
+
 Every transition is one conditional UPDATE on (id, version, allowed statuses): of two
 reviewers acting on the same version, exactly one wins and the other gets a ConflictError
 that says what happened, never a silent overwrite. Case transitions live in cases.actions
 and go through `transition` too.
 """
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -327,9 +333,13 @@ def review_alert(
         changes["response"] = action
     if action == "false_alarm":
         changes["dismiss_reason"] = Alert.DismissReason.FALSE_ALARM
+    if action == "escalate" and alert.status in (Status.NEW, Status.IN_REVIEW):
+        raise ReviewError(_("Confirm the alert first: only a confirmed alert can be escalated to the police."))
     if action == "dismiss":
         if reason not in MATCH_DISMISS_REASONS:
             raise ReviewError(_("Say why the alert is dismissed: not this person, image too poor, duplicate or other."))
+        if reason == Alert.DismissReason.OTHER and not note:
+            raise ReviewError(_("Dismissing for another reason needs a note that says what it is."))
         changes["dismiss_reason"] = reason
         detail["reason"] = reason
     allowed_from, to_status = actions[action]
@@ -347,6 +357,57 @@ def review_alert(
         )
         if action == "dismiss" and reason == Alert.DismissReason.NOT_THIS_PERSON:
             remember_not_this_person(alert, user)
+    return alert
+
+
+def undo_deadline(alert: Alert, user: User) -> datetime | None:
+    """Until when `user` may undo their dismissal of this match; None when they may not (any more)."""
+    if alert.is_covered_event or alert.status != Status.DISMISSED or alert.reviewed_by_id != user.pk:
+        return None
+    if alert.dismiss_reason not in MATCH_DISMISS_REASONS:
+        return None
+    dismissal = _last_dismissal(alert)
+    if dismissal is None or dismissal.actor_id != user.pk:
+        return None
+    deadline = dismissal.at + timedelta(seconds=settings.UNDO_DISMISS_SECONDS)
+    return deadline if deadline > timezone.now() else None
+
+
+def _last_dismissal(alert: Alert) -> Any:
+    from audit.models import AuditEntry
+
+    return (
+        AuditEntry.objects.filter(object_type="alerts.alert", object_id=str(alert.pk), action="alert.dismiss")
+        .order_by("-id")
+        .first()
+    )
+
+
+@transaction.atomic
+def undo_dismissal(alert: Alert, user: User, *, version: int, request: HttpRequest | None = None) -> Alert:
+    """The reviewer takes back their own dismissal within BANKWATCH_UNDO_DISMISS_SECONDS: the alert
+    returns to the status it was dismissed from, and a counter-example it taught the gallery is withdrawn."""
+    if not can_review(user) or not alerts_visible_to(user).filter(pk=alert.pk).exists():
+        raise NotAllowedError(_("You may not review this alert."))
+    if undo_deadline(alert, user) is None:
+        raise ReviewError(_("Only the reviewer who dismissed this alert can undo it, and only within a minute."))
+    dismissal = _last_dismissal(alert)
+    reason = alert.dismiss_reason
+    alert = transition(
+        alert,
+        user,
+        "undo_dismissal",
+        allowed_from=(Status.DISMISSED,),
+        to_status=dismissal.detail["from_status"],
+        version=version,
+        request=request,
+        changes={"dismiss_reason": "", "reviewed_by": user},
+        detail={"reason": reason},
+    )
+    if reason == Alert.DismissReason.NOT_THIS_PERSON:
+        from enrollment.actions import withdraw_counter_examples  # enrollment imports nothing of alerts
+
+        withdraw_counter_examples(alert.pk, actor=user, request=request)
     return alert
 
 

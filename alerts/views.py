@@ -7,6 +7,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,9 +24,11 @@ from alerts.access import (
     open_statuses_for,
     watchlists_visible_to,
 )
-from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert
+from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert, undo_deadline, undo_dismissal
 from alerts.feed import covered_false_alarms, serialize_alert
-from alerts.models import COVERING_LABELS, Alert
+from alerts.history import alert_history
+from alerts.models import COVERING_LABELS, Alert, Sighting
+from alerts.strength import strength, strength_words
 from audit.log import record
 from bankwatch.biometrics import serve_biometric
 from cameras.access import cameras_visible_to
@@ -105,17 +108,35 @@ def last_event_id_for(user: User) -> int:
     return events_visible_to(user).aggregate(m=Max("id"))["m"] or 0
 
 
-def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> dict[str, object]:
+def best_sighting(alert: Alert) -> Sighting | None:
+    """The sighting whose face scored highest: the crop shown (and exported) beside the alert's score."""
+    if alert.is_covered_event:
+        return None
+    return alert.sightings.exclude(face_crop="").order_by("-score", "seen_at", "id").first()
+
+
+def _review_context(request: HttpRequest, alert: Alert, last_event_id: int, **extra: object) -> dict[str, object]:
     user = _user(request)
     covered = alert.is_covered_event
     scores = (alert.covering or {}).get("scores", {})
+    best = best_sighting(alert)
+    undo_until = undo_deadline(alert, user)
     return {
         "alert": alert,
+        "subject": alert.subject,
         "sightings": alert.sightings.select_related("camera__branch__bank").order_by("seen_at", "id"),
+        "best": best,
+        # The probe beside the score is the face that produced the score, not the first one seen.
+        "probe_url": reverse("sighting-image", args=[alert.pk, best.pk, "face"])
+        if best is not None
+        else reverse("alert-image", args=[alert.pk, "probe"]),
+        "has_probe": best is not None or bool(alert.probe_crop),
         "references": []
         if alert.subject is None
         else alert.subject.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("pk")[:6],
         "margin": None if covered else (alert.score or 0.0) - (alert.threshold or 0.0),
+        "strength": strength(alert.score, alert.threshold),
+        "strength_words": strength_words(alert.score, alert.threshold),
         # Score and threshold on one 0..1 bar: where the threshold sits and how far past it the score is.
         "score_pct": max(0.0, min(100.0, (alert.score or 0.0) * 100)),
         "threshold_pct": max(0.0, min(100.0, (alert.threshold or 0.0) * 100)),
@@ -128,6 +149,8 @@ def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> d
         "can_run_cases": can_run_cases(user),
         "reasons": [(r.value, r.label) for r in MATCH_DISMISS_REASONS],
         "case": getattr(alert, "case", None) if alert.status in Alert.WITH_CASE else None,
+        "history": alert_history(alert),
+        "undo_seconds": None if undo_until is None else max(1, int((undo_until - timezone.now()).total_seconds())),
         # The page listens to the feed too, so a decision someone else takes meanwhile shows at once.
         "review_config": {
             "alertId": alert.pk,
@@ -138,7 +161,11 @@ def _review_context(request: HttpRequest, alert: Alert, last_event_id: int) -> d
                 "Someone else changed this alert meanwhile: it is now “%(status)s”. Reload it before deciding."
             ),
             "statuses": dict(Alert.Status.choices),
+            "confirmFirst": _("Confirm the alert first (C): only a confirmed alert can be escalated to the police."),
+            "otherNeedsNote": _("Write a note that says why, then press 4 again."),
+            "undoLeft": _("Undo (Z) · %(seconds)s s left"),
         },
+        **extra,
     }
 
 
@@ -154,21 +181,36 @@ def alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
 @login_required
 def alert_review(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(alerts_visible_to(_user(request)), pk=alert_id)
-    version = request.POST.get("version", "")
-    try:
-        review_alert(
+    version_text = request.POST.get("version", "")
+    version = int(version_text) if version_text.isdigit() else -1
+    action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
+    if action == "dismiss" and reason == Alert.DismissReason.NOT_THIS_PERSON and request.POST.get("confirmed") != "1":
+        # One key must not clear a wanted person for good: "not this person" is asked again first.
+        context = _review_context(
+            request,
             alert,
-            _user(request),
-            request.POST.get("action", ""),
-            reason=request.POST.get("reason", ""),
-            note=request.POST.get("note", "").strip(),
-            version=int(version) if version.isdigit() else -1,
-            request=request,
+            last_event_id_for(_user(request)),
+            confirm_not_this_person=True,
+            note=request.POST.get("note", ""),
         )
+        return render(request, "alerts/review.html", context)
+    try:
+        if action == "undo_dismissal":
+            undo_dismissal(alert, _user(request), version=version, request=request)
+        else:
+            review_alert(
+                alert,
+                _user(request),
+                action,
+                reason=reason,
+                note=request.POST.get("note", "").strip(),
+                version=version,
+                request=request,
+            )
     except ReviewError as exc:
         last_event_id = last_event_id_for(_user(request))
         alert.refresh_from_db()
-        context = {**_review_context(request, alert, last_event_id), "error": str(exc)}
+        context = _review_context(request, alert, last_event_id, error=str(exc), note=request.POST.get("note", ""))
         return render(request, "alerts/review.html", context, status=exc.status)
     messages.success(request, f"#{alert.pk}: {alert.get_status_display()}")
     return redirect("alert-detail", alert.pk)

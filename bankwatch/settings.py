@@ -323,6 +323,8 @@ ALERT_COOLDOWN_SECONDS = envint("BANKWATCH_ALERT_COOLDOWN_SECONDS", 600, minimum
 # At most one sighting per camera this often (a better score always counts): a person standing
 # in front of a camera should not fill the alert with hundreds of near-identical images.
 SIGHTING_INTERVAL_SECONDS = envfloat("BANKWATCH_SIGHTING_INTERVAL_SECONDS", 1.0, 0.0, 3600.0)
+# A reviewer may undo their own dismissal of a match this long after it (alerts.actions.undo_dismissal).
+UNDO_DISMISS_SECONDS = envint("BANKWATCH_UNDO_DISMISS_SECONDS", 60, minimum=0)
 # --- Covered faces (alerts/covered.py) ---------------------------------------
 # Cameras of these roles raise covered-face events (the door, by default); every camera's matches
 # still say when the face was covered. Roles: entrance, lobby, counter, atm, other (Camera.role).

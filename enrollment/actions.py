@@ -419,6 +419,25 @@ def add_counter_example(
 
 
 @transaction.atomic
+def withdraw_counter_examples(source_alert_id: int, *, actor: User | None, request: HttpRequest | None = None) -> int:
+    """Take back the counter-examples a "not this person" on this alert made (its reviewer undid it);
+    how many were withdrawn. Deleting them bumps the gallery (enrollment/signals.py)."""
+    withdrawn = 0
+    for counter in CounterExample.objects.filter(source_alert_id=source_alert_id):
+        record(
+            "counter_example.withdrawn",
+            counter,
+            actor=actor,
+            request=request,
+            subject_id=counter.subject_id,
+            source_alert_id=source_alert_id,
+        )
+        counter.delete()
+        withdrawn += 1
+    return withdrawn
+
+
+@transaction.atomic
 def start_import(
     watchlist: Watchlist,
     csv_data: bytes,

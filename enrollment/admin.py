@@ -127,6 +127,8 @@ class SubjectForm(forms.ModelForm):
             "case_reference",
             "legal_basis",
             "notes",
+            "armed",
+            "violent",
             "expires_at",
             "status",
         ]

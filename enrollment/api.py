@@ -111,6 +111,8 @@ class SubjectSerializer(serializers.ModelSerializer):
             "notes",
             "case_reference",
             "legal_basis",
+            "armed",
+            "violent",
             "expires_at",
             "status",
             "is_matchable",

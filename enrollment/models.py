@@ -109,6 +109,11 @@ class Subject(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     case_reference = models.CharField(_("case reference"), max_length=100, blank=True)
     legal_basis = models.CharField(_("legal basis for listing"), max_length=300, blank=True)
+    # Caution flags: what a guard must know before walking up to this person (shown on every alert).
+    armed = models.BooleanField(_("may be armed"), default=False, help_text=_("Shown on every alert of this subject."))
+    violent = models.BooleanField(
+        _("may be violent"), default=False, help_text=_("Shown on every alert of this subject.")
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -130,6 +135,16 @@ class Subject(models.Model):
             validate_expiry(self.expires_at, previous)
         except ValidationError as error:
             raise ValidationError({"expires_at": error}) from None
+
+    @property
+    def caution_flags(self) -> list[dict[str, str]]:
+        """The caution flags set on this subject, each with its code and its words."""
+        flags = [("armed", self.armed, _("may be armed")), ("violent", self.violent, _("may be violent"))]
+        return [{"code": code, "name": str(name)} for code, on, name in flags if on]
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [alias.strip() for alias in self.aliases.split(",") if alias.strip()]
 
     @property
     def is_matchable(self) -> bool:

@@ -75,7 +75,7 @@ def next_review(w: dict[str, Any], user: User | None) -> dict[str, Any]:
     """A review step that is valid for the alert as it is now."""
     alert = Alert.objects.get(pk=w["alert"].pk)
     action = {"new": "start_review", "in_review": "confirm"}.get(alert.status, "dismiss")
-    return {"action": action, "reason": "other", "version": alert.version}
+    return {"action": action, "reason": "other", "note": "checked by hand", "version": alert.version}
 
 
 def closing(case_key: str) -> Callable[[dict[str, Any], User | None], dict[str, Any]]:

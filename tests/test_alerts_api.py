@@ -63,7 +63,7 @@ def test_review_through_the_api_and_a_stale_version_gets_409(cast, alerts):
     alice, bob = _client(cast["alice"]), _client(cast["bob"])
     ok = alice.post(url, {"action": "confirm", "version": 1}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["status"] == "confirmed" and ok.json()["version"] == 2
-    stale = bob.post(url, {"action": "dismiss", "reason": "other", "version": 1}, content_type="application/json")
+    stale = bob.post(url, {"action": "dismiss", "reason": "other", "note": "a staff member", "version": 1}, content_type="application/json")
     assert stale.status_code == 409
     assert "changed by someone else" in stale.json()["error"]
     alert.refresh_from_db()

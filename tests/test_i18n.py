@@ -77,7 +77,7 @@ def test_times_are_shown_in_ho_chi_minh_time(cast, camera_with_token):
     alert = make_alert(camera_with_token[0], make_subject())
     local = alert.created_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     page = _client(cast["alice"]).get(f"/alerts/{alert.pk}/").content.decode()
-    assert local.strftime("%Y-%m-%d %H:%M:%S") in page
+    assert local.strftime("%d/%m/%Y %H:%M:%S") in page  # day before month, 24-hour
     assert "Asia/Ho_Chi_Minh" in page
 
 

@@ -66,8 +66,8 @@ def test_a_dismissal_needs_a_reason_and_keeps_it(cast, alert):
     assert AuditEntry.objects.get(action="alert.dismiss").detail["reason"] == "poor_image"
 
 
-def test_an_alert_cannot_skip_a_step(cast, alert):
-    with translation.override("en"), pytest.raises(ReviewError, match="cannot be moved"):
+def test_an_alert_cannot_skip_a_step_and_escalating_a_new_one_says_to_confirm_it_first(cast, alert):
+    with translation.override("en"), pytest.raises(ReviewError, match="Confirm the alert first"):
         review_alert(alert, cast["alice"], "escalate", version=1)
     alert.refresh_from_db()
     assert alert.status == Alert.Status.NEW
@@ -92,10 +92,10 @@ def test_the_review_page_shows_both_faces_the_score_and_the_shortcuts(cast, aler
     response = _client(cast["bob"]).get(f"/alerts/{alert.pk}/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert f"/alerts/{alert.pk}/image/probe" in page
+    sighting = alert.sightings.get()
+    assert f"/alerts/{alert.pk}/sightings/{sighting.pk}/face" in page  # the best (only) sighting's face
     assert 'data-key="c"' in page and 'data-key="1"' in page
     assert "0.600" in page and "0.363" in page
-    sighting = alert.sightings.get()
     assert f"/alerts/{alert.pk}/sightings/{sighting.pk}/frame" in page
     assert AuditEntry.objects.filter(action="alert.viewed", actor=cast["bob"], object_id=str(alert.pk)).exists()
 

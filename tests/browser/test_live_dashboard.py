@@ -105,7 +105,10 @@ def test_the_bank_confirms_and_escalates_by_keyboard_and_the_police_see_it_live(
     other.wait_for_selector("#alert-status:has-text('Confirmed')")
     alice.wait_for_selector("#changed-meanwhile:not([hidden])", timeout=10_000)
     assert "Confirmed" in alice.inner_text("#changed-meanwhile")
-    # ... and a stale decision sent anyway gets a clear conflict, not a silent overwrite.
+    # ... and a stale decision sent anyway gets a clear conflict, not a silent overwrite
+    # ("not this person" is asked again first: 1, then 1 to confirm).
+    alice.keyboard.press("1")
+    alice.wait_for_selector("#confirm-not-this-person:not([hidden])")
     alice.keyboard.press("1")
     alice.wait_for_selector("#review-error")
     assert "changed by someone else" in alice.inner_text("#review-error")
