@@ -18,6 +18,10 @@
 7. Resumes are rate-limited (BANKWATCH_FEED_RESUMES_PER_MINUTE per socket; beyond,
    `{"type": "resume.refused", "retry_after": s}`), and replays run one at a time: the consumer
    handles one message after the other, so a resume waits for the replay before it.
+8. Camera health is a state, not a log: before `replay.done` a replay sends one
+   `camera.updated` for each camera of the user's scope that is in a tamper state now or
+   changed state since the last event the client saw, so a tamper alert raised (or cleared)
+   while the socket was down is on the dashboard after the reconnect.
 """
 
 import time
@@ -29,11 +33,16 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db.models import Q
 
 from accounts.middleware import SessionLimitsMiddleware
 from accounts.models import User
 from accounts.scope import feed_groups
 from alerts.access import events_visible_to
+from alerts.models import AlertEvent
+from cameras.access import cameras_visible_to
+from cameras.health import serialize_camera
+from cameras.models import Camera
 
 REPLAY_PAGE = 500  # events per query while replaying
 SENT_IDS_KEPT = 10_000
@@ -106,7 +115,18 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
             if len(events) < REPLAY_PAGE:
                 break
             cursor = events[-1]["id"]
+        for camera in await self.camera_states(after_id):
+            await self.send_json({"type": "camera.updated", "camera": camera})
         await self.send_json({"type": "replay.done", "after": after_id})
+
+    @database_sync_to_async
+    def camera_states(self, after_id: int) -> list[dict[str, Any]]:
+        """The cameras a reconnecting client must hear of: tampered now, or changed since its last event."""
+        seen = AlertEvent.objects.filter(pk=after_id).values_list("created_at", flat=True).first()
+        changed = Q(health__in=Camera.TAMPER_STATES, health_since__isnull=False)  # as serialize_camera's "tampered"
+        if seen is not None:
+            changed |= Q(health_since__gte=seen)
+        return [serialize_camera(camera) for camera in cameras_visible_to(self.scope["user"]).filter(changed)]
 
     @database_sync_to_async
     def missed_events(self, after_id: int) -> list[dict[str, Any]]:
@@ -154,7 +174,7 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def camera_updated(self, event: dict[str, Any]) -> None:
         """A camera of the user's branches changed health (cameras/health.py); not logged for replay:
-        a reconnecting dashboard reads the cameras' current state from /api/v1/cameras/ instead."""
+        a replay sends the cameras' current state instead (point 8 above)."""
         if not await self.still_signed_in():
             await self.close(code=4401)
             return

@@ -163,3 +163,34 @@ async def test_live_the_police_hear_only_the_escalation_and_another_bank_nothing
     assert await charlie.receive_nothing(timeout=0.2)
     await paula.disconnect()
     await charlie.disconnect()
+
+
+async def test_a_reconnecting_dashboard_hears_of_a_camera_tampered_and_one_recovered_while_it_was_away(
+    cast, camera_with_token
+):
+    from cameras import health
+
+    subject = await database_sync_to_async(make_subject)()
+    alert = await database_sync_to_async(make_alert)(camera_with_token[0], subject)
+    event = await database_sync_to_async(AlertEvent.objects.get)(alert=alert)
+
+    def meanwhile() -> tuple[int, int, int]:
+        door, lobby = camera_with_token[0], create_camera("Saigon Bank", "District 1", "Side door")[0]
+        quiet = create_camera("Saigon Bank", "District 1", "Vault")[0]
+        health.change_health(lobby.pk, "online", "")
+        health.change_health(lobby.pk, "offline", "no frame for 15 s")
+        health.change_health(door.pk, "obstructed", "the view is black")
+        health.change_health(door.pk, "online", "")
+        theirs = create_camera("Mekong Bank", "Can Tho", "Gate")[0]
+        health.change_health(theirs.pk, "online", "")
+        health.change_health(theirs.pk, "offline", "no frame for 15 s")
+        return door.pk, lobby.pk, quiet.pk
+
+    door, lobby, quiet = await database_sync_to_async(meanwhile)()
+    socket = await _connect(cast["bob"], last_event_id=event.pk)
+    messages = await _drain(socket, 0.3)
+    await socket.disconnect()
+    states = {m["camera"]["camera_id"]: m["camera"] for m in messages if m["type"] == "camera.updated"}
+    assert set(states) == {door, lobby} and quiet not in states  # not one that never changed, nor another bank's
+    assert states[lobby]["tampered"] is True and states[door]["status"] == "online"
+    assert messages[-1]["type"] == "replay.done"
