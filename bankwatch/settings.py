@@ -308,6 +308,10 @@ MAX_JPEG_SCANS = envint("BANKWATCH_MAX_JPEG_SCANS", 64, minimum=1)
 # upload plus multipart overhead; the admin's bulk import (a zip of photos) gets its own limit.
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 MAX_IMPORT_BYTES = envint("BANKWATCH_MAX_IMPORT_BYTES", 256 * 1024 * 1024, minimum=1024)
+# A bulk import's zip is checked when submitted (enrollment/archive.py check_files): at most this
+# many files, unpacking to at most this many bytes (a zip bomb is refused before any is read).
+IMPORT_MAX_PHOTOS = envint("BANKWATCH_IMPORT_MAX_PHOTOS", 20_000, minimum=1)
+IMPORT_MAX_UNPACKED_BYTES = envint("BANKWATCH_IMPORT_MAX_UNPACKED_BYTES", 2 * 1024 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 

@@ -9,12 +9,14 @@ admin, the API, a shell), every recognition process sees it on its next search.
 import logging
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import PurePath
 from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -25,8 +27,9 @@ from numpy.typing import NDArray
 from accounts.models import User
 from audit.log import record
 from bankwatch import jobs
-from enrollment import quality
+from enrollment import archive, quality
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
+from enrollment.reasons import problem, render
 from organizations.models import Bank, Branch
 from recognition.decision import PHOTO_MAX_SIDE, template_embedding
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image, encode_jpeg
@@ -443,14 +446,53 @@ def start_import(
     csv_data: bytes,
     zip_data: bytes,
     *,
+    create_missing_watchlists: bool = False,
     actor: User | None = None,
     request: HttpRequest | None = None,
 ) -> ImportJob:
-    """Store a CSV of subjects and a zip of photos and queue their import (enrollment/importer.py)."""
-    job = ImportJob(watchlist=watchlist, created_by=actor)
+    """Check a CSV of subjects and a zip of photos, store them and queue their import (enrollment/importer.py).
+
+    Raises ValidationError, by field (csv_file, zip_file), with every reason to refuse them:
+    nothing is stored then.
+    """
+    refused = archive.check_files(csv_data, zip_data)
+    if refused:
+        raise ValidationError(
+            {field: [render(p["code"], p["params"]) for p in problems] for field, problems in refused.items()}
+        )
+    job = ImportJob(watchlist=watchlist, created_by=actor, create_missing_watchlists=create_missing_watchlists)
     job.csv_file.save(f"{uuid.uuid4().hex}.csv", ContentFile(csv_data), save=False)
     job.zip_file.save(f"{uuid.uuid4().hex}.zip", ContentFile(zip_data), save=False)
     job.save()
-    record("import.started", job, actor=actor, request=request, watchlist=watchlist.name)
+    record(
+        "import.started",
+        job,
+        actor=actor,
+        request=request,
+        watchlist=watchlist.name,
+        create_missing_watchlists=create_missing_watchlists,
+    )
     jobs.enqueue("enrollment.import_subjects", job.pk)
     return job
+
+
+# Twice the import task's hard time limit (enrollment/tasks.py IMPORT_TIME_LIMIT, 900 s), plus room
+# for a queue: an import queued or running this long has lost its worker and never will finish.
+IMPORT_STALLED_AFTER = timedelta(hours=1)
+
+
+def fail_stalled_imports(now: datetime) -> int:
+    """End as failed every import whose worker died: it would show "Importing" for ever and keep its files."""
+    stalled = ImportJob.objects.filter(
+        status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING], created_at__lt=now - IMPORT_STALLED_AFTER
+    )
+    failed = 0
+    for job in stalled:
+        with transaction.atomic():
+            claimed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ImportJob.Status.FAILED, finished_at=now, problems=[*job.problems, problem("import.stalled")]
+            )
+            if claimed:
+                record("import.stalled", job, actor_label="retention", was=job.status)
+                failed += 1
+    return failed

@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from alerts.field_rates import field_rates
 from audit.log import record
-from enrollment import actions, importer
+from enrollment import actions, archive, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
 from enrollment.photos import serve_photo
+from enrollment.reasons import render
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
 from recognition.model_id import model_id
 
@@ -534,13 +535,27 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
 class ImportForm(forms.ModelForm):
     class Meta:
         model = ImportJob
-        fields = ["watchlist", "csv_file", "zip_file"]
+        fields = ["watchlist", "csv_file", "zip_file", "create_missing_watchlists"]
         help_texts = {
             "csv_file": _(
                 "Header row, then one subject a row: full_name, aliases, watchlist, case_reference, "
-                "legal_basis, notes, expires_at (YYYY-MM-DD), photos (file names in the zip, separated by ;)."
+                "legal_basis, notes, expires_at (YYYY-MM-DD or DD/MM/YYYY), photos (file names in the zip, "
+                "separated by ;)."
             )
         }
+
+    def clean(self) -> dict[str, Any]:
+        """Refuse a CSV or zip unfit to import now, with its reasons, rather than fail in the background."""
+        cleaned = super().clean() or {}
+        csv_upload, zip_upload = cleaned.get("csv_file"), cleaned.get("zip_file")
+        if csv_upload is not None and zip_upload is not None:
+            csv_data, zip_data = csv_upload.read(), zip_upload.read()
+            csv_upload.seek(0)
+            zip_upload.seek(0)
+            for field, problems in archive.check_files(csv_data, zip_data).items():
+                for entry in problems:
+                    self.add_error(field, render(entry["code"], entry["params"]))
+        return cleaned
 
 
 @admin.register(ImportJob)
@@ -551,10 +566,10 @@ class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
     change_form_template = "admin/enrollment/importjob/change_form.html"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [] if obj is None else ["watchlist", "csv_file", "zip_file"]
+        return [] if obj is None else ["watchlist", "csv_file", "zip_file", "create_missing_watchlists"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["watchlist", "csv_file", "zip_file"]
+        return ["watchlist", "csv_file", "zip_file", "create_missing_watchlists"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_curator(request) and obj is None
@@ -564,6 +579,7 @@ class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
             form.cleaned_data["watchlist"],
             form.cleaned_data["csv_file"].read(),
             form.cleaned_data["zip_file"].read(),
+            create_missing_watchlists=form.cleaned_data.get("create_missing_watchlists", False),
             actor=request.user,  # type: ignore[arg-type]
             request=request,
         )

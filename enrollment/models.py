@@ -123,6 +123,9 @@ class Subject(models.Model):
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="subjects", editable=False
+    )
 
     def __str__(self) -> str:
         return self.full_name
@@ -253,6 +256,14 @@ class ImportJob(models.Model):
     )
     csv_file = models.FileField(_("CSV of subjects"), upload_to="enrollment/imports/")
     zip_file = models.FileField(_("zip of photos"), upload_to="enrollment/imports/")
+    create_missing_watchlists = models.BooleanField(
+        _("create missing watchlists"),
+        default=False,
+        help_text=_(
+            "Unticked, a row naming a watchlist that does not exist is refused. Ticked, it is created "
+            "with the banks, branches and threshold of the watchlist above."
+        ),
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows = models.PositiveIntegerField(default=0)
     subjects_created = models.PositiveIntegerField(default=0)

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from enrollment import actions, importer
 
-# A bulk import creates up to importer.MAX_ROWS subjects and stores their photos (each photo's
+# A bulk import creates up to archive.MAX_ROWS subjects and stores their photos (each photo's
 # enrollment is a job of its own), so it gets longer than one frame or one photo.
 IMPORT_SOFT_TIME_LIMIT = 600
 IMPORT_TIME_LIMIT = 900

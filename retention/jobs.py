@@ -17,7 +17,9 @@ file is a no-op) rather than bytes nothing points at any more.
 4. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
-5. Bulk imports: the CSV and zip of photos of a finished import go RETENTION_IMPORT_DAYS after it.
+5. Bulk imports: one queued or running for an hour lost its worker and is failed
+   (enrollment.actions.fail_stalled_imports); the CSV and zip of photos of a finished or failed
+   import go RETENTION_IMPORT_DAYS after it.
 6. Open alerts: a match alert still new or in review RETENTION_OPEN_ALERT_DAYS after it was last
    seen is dismissed as unreviewed (alerts.actions.close_unreviewed) and its images go at once.
 7. Feed events (the replay log of the live feed) older than RETENTION_FEED_EVENT_DAYS go.
@@ -39,6 +41,7 @@ from django.utils import timezone
 from alerts.actions import close_unreviewed
 from alerts.models import Alert, AlertEvent, Frame, Sighting
 from audit.log import record
+from enrollment.actions import fail_stalled_imports
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 
 logger = logging.getLogger(__name__)
@@ -215,6 +218,7 @@ def run_all(now: datetime | None = None) -> dict[str, int]:
         "covered_events_purged": purge_covered_events(now),
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
+        "stalled_imports_failed": fail_stalled_imports(now),
         "imports_purged": purge_finished_imports(now),
         "feed_events_purged": purge_feed_events(now),
     }

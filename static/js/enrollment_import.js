@@ -15,11 +15,11 @@
 
   function render(p) {
     bar.value = p.percent;
-    summary.textContent = p.status + ": " + p.subjects_created + "/" + p.rows + " subjects, " +
-      p.photos_done + "/" + p.photos + " photos checked, " + p.accepted + " accepted";
+    summary.textContent = p.summary; // in the reader's language, from the server
     var rows = [];
     p.problems.forEach(function (problem) { rows.push([problem.row, "", problem.photo, problem.reason]); });
     p.rejected.forEach(function (r) { rows.push(["", r.subject, r.photo, r.reason]); });
+    p.without_photo.forEach(function (s) { rows.push(["", s.subject, "", s.reason]); });
     report.replaceChildren();
     if (!rows.length) { rows.push(["", "", "", "–"]); }
     rows.forEach(function (values) {
