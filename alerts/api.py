@@ -48,7 +48,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 @dataclass(frozen=True)
 class CameraCredentials:
     camera: Camera
-    token: str
 
 
 class CameraTokenAuthentication(BaseAuthentication):
@@ -61,7 +60,7 @@ class CameraTokenAuthentication(BaseAuthentication):
         camera = Camera.authenticate(token.strip())
         if camera is None:
             raise AuthenticationFailed("unknown or disabled camera token")
-        return AnonymousUser(), CameraCredentials(camera, token.strip())
+        return AnonymousUser(), CameraCredentials(camera)
 
     def authenticate_header(self, request: Request) -> str:
         return 'Camera realm="bankwatch"'
@@ -139,7 +138,7 @@ def _check_signature(request: Request, credentials: CameraCredentials) -> None:
         if not signing.is_signed(meta):
             signing.check_unsigned(credentials.camera)
             return
-        signing.verify(credentials.camera.pk, credentials.token, request.method or "", request.path, meta, request.body)
+        signing.verify(credentials.camera, request.method or "", request.path, meta, request.body)
     except signing.SignatureError as exc:
         raise PermissionDenied(str(exc)) from None
 

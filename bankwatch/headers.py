@@ -34,6 +34,8 @@ def policy(request: HttpRequest) -> str:
         return f"{POLICY}; connect-src 'self'"
     socket = ("wss://" if request.is_secure() else "ws://") + host
     return f"{POLICY}; connect-src 'self' {socket}"
+
+
 NO_STORE = "private, no-store"
 
 

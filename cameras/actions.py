@@ -1,9 +1,16 @@
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 
+from audit.log import record
 from cameras.credentials import StreamCredentials, decrypt, encrypt, split_url
 from cameras.models import Camera
+from cameras.signing import secret_of
 from organizations.actions import get_or_create_branch
 
 
@@ -107,15 +114,51 @@ def create_camera(
         configure_stream(
             camera, source=source, url=stream_url or None, username=username, password=password, auth=auth, fps=fps
         )
-    token = camera.issue_token()
+    token = camera.issue_credentials()
     camera.save()
     return camera, token
 
 
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """What a camera is given, shown once: its token and signing secret; until when the old pair works."""
+
+    token: str
+    signing_secret: str
+    old_valid_until: datetime | None
+
+    def __repr__(self) -> str:  # never the secrets, whoever prints it
+        return f"IssuedCredentials(token='***', signing_secret='***', old_valid_until={self.old_valid_until!r})"
+
+
 @transaction.atomic
-def rotate_token(camera: Camera, grace_seconds: int = 3600) -> str:
-    """New token for a camera; the old one keeps working for grace_seconds so nothing drops."""
+def rotate_credentials(
+    camera: Camera,
+    grace_seconds: int = 3600,
+    *,
+    actor: Any = None,
+    actor_label: str = "",
+    request: HttpRequest | None = None,
+) -> IssuedCredentials:
+    """A new token and signing secret for a camera, audited (never their values); the old pair keeps
+    working for grace_seconds so the camera can be reconfigured without dropping a frame."""
     camera = Camera.objects.select_for_update().get(pk=camera.pk)
-    token = camera.issue_token(keep_previous_for_seconds=grace_seconds)
-    camera.save(update_fields=["token_hash", "previous_token_hash", "previous_token_valid_until"])
-    return token
+    token = camera.issue_credentials(keep_previous_for_seconds=grace_seconds)
+    camera.save(
+        update_fields=[
+            "token_hash",
+            "previous_token_hash",
+            "previous_token_valid_until",
+            "signing_secret",
+            "previous_signing_secret",
+        ]
+    )
+    record(
+        "camera.token_rotated",
+        camera,
+        actor=actor,
+        actor_label=actor_label,
+        request=request,
+        grace_seconds=grace_seconds,
+    )
+    return IssuedCredentials(token, secret_of(camera), camera.previous_token_valid_until)

@@ -3,15 +3,23 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from audit.log import record
 from cameras import health
-from cameras.actions import StreamConfigError, camera_credentials, configure_stream
+from cameras.actions import (
+    IssuedCredentials,
+    StreamConfigError,
+    camera_credentials,
+    configure_stream,
+    rotate_credentials,
+)
 from cameras.devices import revoke_device
 from cameras.models import Camera, PairedDevice, covered_false_alarms
+from cameras.signing import secret_of
 
 
 class CameraForm(forms.ModelForm):
@@ -98,16 +106,42 @@ class CameraAdmin(admin.ModelAdmin):
     def has_password(self, camera: Camera) -> bool:
         return bool(camera.stream_credentials)
 
+    actions = ["rotate_camera_credentials"]
+
     def save_model(self, request: HttpRequest, obj: Camera, form: forms.ModelForm, change: bool) -> None:
         if change:
             obj.config_version += 1  # running supervisors pick the change up within seconds
+        token = ""
         if not obj.token_hash:
-            obj.issue_token()  # a pulled camera needs none; a pushing one gets its token from rotate_camera_token
+            token = obj.issue_credentials()  # shown once by response_add (a pulled camera needs none)
         super().save_model(request, obj, form, change)
+        if token:
+            request._issued_camera_credentials = IssuedCredentials(token, secret_of(obj), None)  # type: ignore[attr-defined]
         changed = [name for name in form.changed_data if name != "stream_password"]
         if "stream_password" in form.changed_data or form.cleaned_data.get("clear_password"):
             changed.append("stream_password")  # that it changed, never what to
         record("camera.changed" if change else "camera.created", obj, request=request, fields=changed)
+
+    def response_add(self, request: HttpRequest, obj: Camera, post_url_continue: str | None = None) -> HttpResponse:
+        issued = getattr(request, "_issued_camera_credentials", None)
+        if issued is None or obj.source != Camera.Source.PUSH:
+            return super().response_add(request, obj, post_url_continue)
+        return self._show_once(request, [(obj, issued)])
+
+    @admin.action(
+        description=_("Rotate the token and signing secret (shown once; the old ones work 1 h more)"),
+        permissions=["change"],
+    )
+    def rotate_camera_credentials(self, request: HttpRequest, queryset: QuerySet[Camera]) -> HttpResponse:
+        issued = [(camera, rotate_credentials(camera, actor=request.user, request=request)) for camera in queryset]
+        return self._show_once(request, issued)
+
+    def _show_once(self, request: HttpRequest, issued: list[tuple[Camera, IssuedCredentials]]) -> HttpResponse:
+        """The one page that shows a camera's token and signing secret: never stored, never cached."""
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "issued": issued}
+        response = TemplateResponse(request, "admin/cameras/camera/credentials.html", context)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Camera]:
         return super().get_queryset(request).annotate(n_false_alarms=covered_false_alarms())

@@ -1,4 +1,4 @@
-"""Stream credentials: encrypted at rest, decrypted only in the process that opens the stream.
+"""Camera secrets encrypted at rest: stream credentials, and the key a camera signs its requests with.
 
 A camera's user name and password are stored together as one Fernet token (AES-128-CBC with
 HMAC-SHA256, from the `cryptography` package) in `Camera.stream_credentials`. The key comes
@@ -8,6 +8,9 @@ old tokens still decrypt, new ones use the first) or, by default, is derived fro
 The password never leaves this module except into the reader that opens the stream: the admin
 shows only whether one is stored, the API and camera_status never include it, and every message
 that could carry a URL or a library's error text goes through `redact` first.
+
+`seal` / `unseal` are the same encryption for any other camera secret: the request-signing
+secret (`Camera.signing_secret`, cameras/signing.py) is stored this way too.
 """
 
 import base64
@@ -41,21 +44,34 @@ def _fernet() -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys])
 
 
+def seal(secret: str) -> str:
+    """A secret as stored: one Fernet token ("" stays "")."""
+    return _fernet().encrypt(secret.encode()).decode() if secret else ""
+
+
+def unseal(token: str, what: str = "secret") -> str:
+    """The stored secret ("" when none). Raises ValueError for a key that does not fit."""
+    if not token:
+        return ""
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ValueError(
+            f"the stored {what} cannot be read: the keys do not decrypt it (BANKWATCH_STREAM_KEYS)"
+        ) from None
+
+
 def encrypt(credentials: StreamCredentials) -> str:
     if not credentials:
         return ""
-    payload = json.dumps({"u": credentials.username, "p": credentials.password}).encode()
-    return _fernet().encrypt(payload).decode()
+    return seal(json.dumps({"u": credentials.username, "p": credentials.password}))
 
 
 def decrypt(token: str) -> StreamCredentials:
     """The stored credentials; empty ones when none are stored. Raises ValueError for a key that does not fit."""
     if not token:
         return StreamCredentials()
-    try:
-        payload = json.loads(_fernet().decrypt(token.encode()))
-    except InvalidToken:
-        raise ValueError("the stored stream credentials do not decrypt with BANKWATCH_STREAM_KEYS") from None
+    payload = json.loads(unseal(token, "stream credentials"))
     return StreamCredentials(str(payload.get("u", "")), str(payload.get("p", "")))
 
 

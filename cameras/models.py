@@ -9,11 +9,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cameras.credentials import seal
 from organizations.models import Branch
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_signing_secret() -> str:
+    return f"bws_{secrets.token_urlsafe(32)}"
 
 
 def covered_false_alarms() -> models.Count:
@@ -62,6 +67,11 @@ class Camera(models.Model):
     # Set by the first correctly signed request: from then on unsigned requests are refused
     # (cameras/signing.py), so stripping the headers off a captured request gets nothing in.
     signs_requests = models.BooleanField(default=False, editable=False)
+    # The key requests are signed with, separate from the token (which every request carries):
+    # one Fernet token (cameras/credentials.py), shown once at creation and rotation. The previous
+    # one keeps verifying as long as the previous token works.
+    signing_secret = models.TextField(blank=True, default="", editable=False)
+    previous_signing_secret = models.TextField(blank=True, default="", editable=False)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OTHER)
     is_active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -90,16 +100,21 @@ class Camera(models.Model):
     def __str__(self) -> str:
         return f"{self.branch} / {self.name}"
 
-    def issue_token(self, keep_previous_for_seconds: int = 0) -> str:
-        """Give the camera a new token; only its hash is stored. Returns the token once."""
+    def issue_credentials(self, keep_previous_for_seconds: int = 0) -> str:
+        """Give the camera a new token (only its hash is stored) and a new signing secret (stored
+        encrypted); the previous pair keeps working for keep_previous_for_seconds. Returns the token
+        once; the secret is read back once by whoever shows it (cameras.signing.secret_of)."""
         token = f"bw_{secrets.token_urlsafe(32)}"
         if keep_previous_for_seconds and self.token_hash:
             self.previous_token_hash = self.token_hash
+            self.previous_signing_secret = self.signing_secret
             self.previous_token_valid_until = timezone.now() + timedelta(seconds=keep_previous_for_seconds)
         else:
             self.previous_token_hash = ""
+            self.previous_signing_secret = ""
             self.previous_token_valid_until = None
         self.token_hash = hash_token(token)
+        self.signing_secret = seal(new_signing_secret())
         return token
 
     @classmethod

@@ -6,8 +6,12 @@ A camera that signs sends three headers with each request:
     X-BankWatch-Nonce:     16-128 characters of [A-Za-z0-9_-], new for every request
     X-BankWatch-Signature: hex HMAC-SHA256 over "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256(BODY)"
 
-The key is the hex SHA-256 of the camera's token, which the server also holds (it stores
-only that hash), so no second secret has to be provisioned. A timestamp outside
+The key is the camera's signing secret (`bws_…`), which is not the token: the token travels
+in every request, so a key derived from it (as it once was, from its SHA-256) let whoever
+captured one request sign new ones. The secret never travels; it is given to the camera once
+(`create_camera`, `rotate_camera_token` or the admin, which rotate it with the token and keep
+the previous one verifying for the same grace) and stored encrypted (cameras/credentials.py:
+the server must read it back to verify, so it cannot be a hash). A timestamp outside
 SIGNATURE_MAX_SKEW_SECONDS is refused; so is a nonce the camera used before within that
 window (kept in the database until it expires: a cache could evict it first). The first
 correctly signed request makes signing sticky for that camera: unsigned requests are refused
@@ -25,7 +29,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cameras.models import Camera, CameraNonce, hash_token
+from cameras.credentials import unseal
+from cameras.models import Camera, CameraNonce
 
 TIMESTAMP_HEADER = "X-BankWatch-Timestamp"
 NONCE_HEADER = "X-BankWatch-Nonce"
@@ -45,19 +50,32 @@ def _message(method: str, path: str, timestamp: str, nonce: str, body: bytes) ->
     return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{hashlib.sha256(body).hexdigest()}".encode()
 
 
-def signature(token: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
-    key = hash_token(token).encode()
-    return hmac.new(key, _message(method, path, timestamp, nonce, body), hashlib.sha256).hexdigest()
+def secret_of(camera: Camera) -> str:
+    """The camera's signing secret in clear: for showing it once and for verifying, nothing else."""
+    return unseal(camera.signing_secret, "signing secret")
 
 
-def sign_headers(token: str, method: str, path: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    """What a camera adds to a request (used by our own clients and tests)."""
+def _verifying_secrets(camera: Camera) -> list[str]:
+    """The current secret, and the previous one while the previous token is within its grace."""
+    keys = [secret_of(camera)]
+    until = camera.previous_token_valid_until
+    if camera.previous_signing_secret and until is not None and until > timezone.now():
+        keys.append(unseal(camera.previous_signing_secret, "signing secret"))
+    return [key for key in keys if key]
+
+
+def signature(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), _message(method, path, timestamp, nonce, body), hashlib.sha256).hexdigest()
+
+
+def sign_headers(secret: str, method: str, path: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    """What a camera adds to a request, keyed with its signing secret (our own clients and tests)."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = secrets.token_urlsafe(18)
     return {
         TIMESTAMP_HEADER: timestamp,
         NONCE_HEADER: nonce,
-        SIGNATURE_HEADER: signature(token, method, path, timestamp, nonce, body),
+        SIGNATURE_HEADER: signature(secret, method, path, timestamp, nonce, body),
     }
 
 
@@ -65,7 +83,7 @@ def is_signed(meta: dict[str, str]) -> bool:
     return any(_meta_key(h) in meta for h in (TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
 
 
-def verify(camera_id: int, token: str, method: str, path: str, meta: dict[str, str], body: bytes) -> None:
+def verify(camera: Camera, method: str, path: str, meta: dict[str, str], body: bytes) -> None:
     """Raise SignatureError unless the request carries a fresh, unused, correct signature."""
     timestamp = meta.get(_meta_key(TIMESTAMP_HEADER), "")
     nonce = meta.get(_meta_key(NONCE_HEADER), "")
@@ -76,9 +94,13 @@ def verify(camera_id: int, token: str, method: str, path: str, meta: dict[str, s
         raise SignatureError("timestamp missing or outside the allowed clock skew")
     if not _NONCE.match(nonce):
         raise SignatureError("nonce must be 16-128 characters of A-Z a-z 0-9 _ -")
-    expected = signature(token, method, path, timestamp, nonce, body)
-    if not hmac.compare_digest(expected, given.strip().lower()):
-        raise SignatureError("signature does not match the request")
+    given = given.strip().lower()
+    if not any(
+        hmac.compare_digest(signature(key, method, path, timestamp, nonce, body), given)
+        for key in _verifying_secrets(camera)
+    ):
+        raise SignatureError("signature does not match the request (signed with the camera's signing secret?)")
+    camera_id = camera.pk
     # Only a correctly signed request may use up a nonce, so nobody can burn a camera's nonces.
     now = timezone.now()
     CameraNonce.objects.filter(camera_id=camera_id, expires_at__lt=now).delete()

@@ -127,24 +127,26 @@ def test_a_camera_keeps_pushing_through_a_rotation(camera_with_token, capsys, no
 
 def test_a_replayed_or_altered_signed_request_is_refused(camera_with_token, no_jobs):
     camera, token = camera_with_token
+    secret = signing.secret_of(camera)
     body = _frame_body()
-    headers = signing.sign_headers(token, "POST", FRAMES, body)
+    headers = signing.sign_headers(secret, "POST", FRAMES, body)
     assert _push(token, body, **headers).status_code == 202
     replay = _push(token, body, **headers)
     assert replay.status_code == 403 and "replayed" in replay.json()["error"]
-    fresh = signing.sign_headers(token, "POST", FRAMES, body)
+    fresh = signing.sign_headers(secret, "POST", FRAMES, body)
     altered = _push(token, body.replace(b"f.jpg", b"g.jpg"), **fresh)
     assert altered.status_code == 403
-    stale = signing.sign_headers(token, "POST", FRAMES, body, now=time.time() - 3600)
+    stale = signing.sign_headers(secret, "POST", FRAMES, body, now=time.time() - 3600)
     assert _push(token, body, **stale).status_code == 403
     assert frame_queue.backlog(camera.pk) == 1
 
 
 def test_a_signature_made_with_the_old_token_after_its_grace_is_refused(camera_with_token, capsys, no_jobs):
     camera, old = camera_with_token
+    old_secret = signing.secret_of(camera)
     rotate(capsys, camera, "--grace", "0")
     body = _frame_body()
-    assert _push(old, body, **signing.sign_headers(old, "POST", FRAMES, body)).status_code == 401
+    assert _push(old, body, **signing.sign_headers(old_secret, "POST", FRAMES, body)).status_code == 401
     assert not frames_queued()
 
 

@@ -6,11 +6,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cameras.actions import StreamConfigError, create_camera
 from cameras.models import Camera
+from cameras.signing import secret_of
 
 
 class Command(BaseCommand):
     help = (
-        "Register a camera at a branch (bank and branch are created when missing). Prints its token once. "
+        "Register a camera at a branch (bank and branch are created when missing). Prints its token and its "
+        "request-signing secret once. "
         "With --stream-url a supervisor (run_cameras) pulls it; a password in the URL, or in "
         "BANKWATCH_STREAM_PASSWORD (which keeps it out of the process list), is stored encrypted."
     )
@@ -52,6 +54,7 @@ class Command(BaseCommand):
                 {
                     "camera_id": camera.pk,
                     "token": token,
+                    "signing_secret": secret_of(camera),
                     "source": camera.source,
                     "stream_url": camera.stream_url,
                     "fps": camera.fps,
