@@ -88,7 +88,7 @@ def reset_reference_views(modeladmin: admin.ModelAdmin, request: HttpRequest, qu
 @admin.register(Camera)
 class CameraAdmin(admin.ModelAdmin):
     form = CameraForm
-    actions = [reset_reference_views]
+    actions = [reset_reference_views, "rotate_camera_credentials"]
     list_display = ["name", "branch", "role", "source", "health", "is_active", "last_seen_at", "covered_false_alarms"]
     list_filter = ["role", "source", "health", "is_active", "branch__bank"]
     search_fields = ["name", "branch__name"]
@@ -105,8 +105,6 @@ class CameraAdmin(admin.ModelAdmin):
     @admin.display(description=_("password stored"), boolean=True)
     def has_password(self, camera: Camera) -> bool:
         return bool(camera.stream_credentials)
-
-    actions = ["rotate_camera_credentials"]
 
     def save_model(self, request: HttpRequest, obj: Camera, form: forms.ModelForm, change: bool) -> None:
         if change:
