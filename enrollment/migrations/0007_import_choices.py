@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0005_watchlist_validators'),
+        ('enrollment', '0006_subject_caution_flags'),
     ]
 
     operations = [
