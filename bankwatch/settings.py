@@ -8,6 +8,7 @@ Production is chosen by environment alone: DATABASE_URL (PostgreSQL), REDIS_URL
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -74,6 +75,8 @@ INSTALLED_APPS = [
     "cases",
     "entrance",
     "retention",
+    "rest_framework_api_key",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -409,6 +412,12 @@ CAMERA_FROZEN_CHANGED_FRACTION = envfloat("BANKWATCH_CAMERA_FROZEN_CHANGED_FRACT
 CAMERA_MOVED_CORRELATION = envfloat("BANKWATCH_CAMERA_MOVED_CORRELATION", 0.5, low=-1.0, high=1.0)
 CELERY_BEAT_SCHEDULE["camera-health"] = {"task": "cameras.check_health", "schedule": 5.0}
 
+# --- Integrations (integrations/): API keys, webhooks, MQTT, acknowledgement ---
+# Requests per API key (DRF's rate syntax: N/second, N/minute, N/hour, N/day).
+API_KEY_RATE = envstr("BANKWATCH_API_KEY_RATE", "600/minute")
+if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_KEY_RATE):
+    raise ImproperlyConfigured(f"BANKWATCH_API_KEY_RATE={API_KEY_RATE!r} must look like 600/minute")
+
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -488,7 +497,11 @@ EMBEDDED_BEAT = envbool("BANKWATCH_EMBEDDED_BEAT", True)
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "retention.run", "schedule": float(RETENTION_INTERVAL_SECONDS)}
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.apikeys.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.apikeys.ApiKeyThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "bankwatch.api.Pages",

@@ -34,14 +34,23 @@ from cameras.models import Camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote
 from enrollment.models import FaceTemplate, ReferencePhoto
+from integrations.actions import create_api_key
 from tests.factories import frames_queued, make_alert, make_sighting, make_subject, random_embedding
 
 # Besides people: browsers paired with the world's camera (cameras/devices.py) as its entrance
 # display and as its capture device, and a display paired with another camera. A device token opens
 # only its own camera's device page of its kind; for everything else it is an anonymous visitor.
 DEVICES = {"display": "display", "capture": "capture", "other_display": "display"}
-ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey", *DEVICES]
-USERS = frozenset(ROLES) - {"anonymous"} - frozenset(DEVICES)
+# Integrators' API keys (integrations/apikeys.py), each scoped like the person it is named after:
+# alice_key a bank security key of Saigon Bank, charlie_key of Mekong Bank, paula_key a police key of
+# Ho Chi Minh City. A key opens the API and its schema only; for pages, sockets and media it is nobody.
+KEYS: dict[str, dict[str, Any]] = {
+    "alice_key": {"role": "bank_security", "bank_name": "Saigon Bank"},
+    "charlie_key": {"role": "bank_security", "bank_name": "Mekong Bank"},
+    "paula_key": {"role": "police", "jurisdiction": "Ho Chi Minh City"},
+}
+ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey", *DEVICES, *KEYS]
+USERS = frozenset(ROLES) - {"anonymous"} - frozenset(DEVICES) - frozenset(KEYS)
 ANY = None  # public, or a sign-in/out step: only "no server error" is checked
 SIGN_IN_PAGES = ("/login/", "/admin/login/", "/account/two-factor/")
 
@@ -128,16 +137,17 @@ MATRIX: dict[str, Entry] = {
     "cases/<int:case_id>/close": Entry(roles("paula"), "POST", case_kwargs, body=closing("case")),
     "cases/<int:case_id>/export": Entry(roles("paula"), kwargs=case_kwargs),
     "audit/": Entry(roles("audrey")),
-    "api/v1/alerts/": Entry(roles("alice", "audrey"), listed=lambda w: w["alert"].pk),
-    "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "audrey"), kwargs=alert_kwargs),
-    "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice"), "POST", alert_kwargs, body=next_review),
+    "api/v1/alerts/": Entry(roles("alice", "alice_key", "audrey"), listed=lambda w: w["alert"].pk),
+    "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "alice_key", "audrey"), kwargs=alert_kwargs),
+    "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice", "alice_key"), "POST", alert_kwargs, body=next_review),
     "api/v1/frames": Entry(roles(), "POST"),  # cameras only, by token: no signed-in person
-    "api/v1/cameras/": Entry(roles("alice", "audrey"), listed=lambda w: w["camera"].pk),
-    "api/v1/cases/": Entry(roles("paula", "audrey"), listed=lambda w: w["case"].pk),
-    "api/v1/cases/<int:case_id>/": Entry(roles("paula", "audrey"), kwargs=api_case_kwargs),
-    "api/v1/cases/<int:case_id>/notes": Entry(roles("paula"), "POST", api_case_kwargs, body=NOTE),
+    "api/v1/cameras/": Entry(roles("alice", "alice_key", "audrey"), listed=lambda w: w["camera"].pk),
+    "api/v1/cases/": Entry(roles("paula", "paula_key", "audrey"), listed=lambda w: w["case"].pk),
+    "api/v1/cases/<int:case_id>/": Entry(roles("paula", "paula_key", "audrey"), kwargs=api_case_kwargs),
+    "api/v1/cases/<int:case_id>/notes": Entry(roles("paula", "paula_key"), "POST", api_case_kwargs, body=NOTE),
+    # A case closes once and paula closes it first: the police key's own close is in tests/test_api_keys.py.
     "api/v1/cases/<int:case_id>/close": Entry(roles("paula"), "POST", api_case_kwargs, body=closing("api_case")),
-    "api/v1/cases/<int:case_id>/export": Entry(roles("paula"), kwargs=api_case_kwargs),
+    "api/v1/cases/<int:case_id>/export": Entry(roles("paula", "paula_key"), kwargs=api_case_kwargs),
     "api/v1/photos/<int:pk>/<str:kind>": Entry(roles("carol"), kwargs=lambda w: {"pk": w["photo"].pk, "kind": "image"}),
     "api/v1/^watchlists/$": Entry(roles("carol")),
     "api/v1/^watchlists/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["subject"].watchlist_id}),
@@ -147,8 +157,8 @@ MATRIX: dict[str, Entry] = {
     "api/v1/^photos/$": Entry(roles("carol")),
     "api/v1/^photos/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["photo"].pk}),
     # The API's description is for signed-in users only.
-    "api/schema/": Entry(USERS),
-    "api/docs/": Entry(USERS),
+    "api/schema/": Entry(USERS | frozenset(KEYS)),
+    "api/docs/": Entry(USERS | frozenset(KEYS)),
 }
 # The admin site guards itself (staff only, and curators need their second factor); every one of its
 # routes is checked for the roles that are not staff. Its sign-in and sign-out pages are public.
@@ -202,6 +212,7 @@ def world(cast, settings) -> dict[str, Any]:
     for name in ("Case subject", "API case subject"):
         with_case = escalated(name)
         cases.append(open_case(with_case, cast["paula"], version=with_case.version))
+    keys = _keys()
     other_camera, _ = create_camera("Saigon Bank", "District 3", "Back door")
     devices = {
         role: pair_device(camera if role != "other_display" else other_camera, kind) for role, kind in DEVICES.items()
@@ -209,6 +220,7 @@ def world(cast, settings) -> dict[str, Any]:
     return {
         "camera": camera,
         "devices": devices,
+        "keys": keys,
         "alert": alert,
         "sighting": sighting,
         "photo": photo,
@@ -229,7 +241,10 @@ def pair_device(camera: Camera, kind: str) -> tuple[str, str]:
 
 
 def clients(
-    cast: dict[str, User], only: str = "", devices: dict[str, tuple[str, str]] | None = None
+    cast: dict[str, User],
+    only: str = "",
+    devices: dict[str, tuple[str, str]] | None = None,
+    keys: dict[str, str] | None = None,
 ) -> dict[str, Client]:
     result = {"anonymous": Client()}
     for name in USERS if not only else USERS & {only}:
@@ -239,6 +254,9 @@ def clients(
         if not only or role == only:
             result[role] = Client()
             result[role].cookies[cookie] = token
+    for role, key in (keys or {}).items():
+        if not only or role == only:
+            result[role] = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return result
 
 
@@ -274,7 +292,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
     stale = set(MATRIX) - {route for route, _ in routes}
     assert not stale, f"MATRIX entries for routes that no longer exist: {sorted(stale)}"
 
-    users = clients(cast, devices=world["devices"])
+    users = clients(cast, devices=world["devices"], keys=world["keys"])
     wrong: list[str] = []
     checked = 0
     for route, _ in routes:
@@ -287,7 +305,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
             if route.startswith("admin/") and route != "admin/" and role in ADMIN_STAFF:
                 continue  # which admin pages a curator may open is the admin's own permission table
             # Signing out would end the shared session of every later check: use a throwaway one.
-            client = clients(cast, role, world["devices"])[role] if route in SESSION_ENDING else users[role]
+            client = clients(cast, role, world["devices"], world["keys"])[role] if route in SESSION_ENDING else users[role]
             before = state() if entry.method == "POST" else None
             if entry.method == "POST":
                 body = entry.body(world, cast.get(role))
@@ -318,6 +336,7 @@ async def test_every_socket_route_admits_only_the_roles_with_a_feed(cast):
     missing = [route for route in routes if route not in SOCKETS]
     assert not missing, f"socket routes with no entry in SOCKETS: {missing}"
     camera_id, devices = await database_sync_to_async(_paired_devices)()
+    keys = await database_sync_to_async(_keys)()
     wrong = []
     for route in routes:
         for role in ROLES:
@@ -325,6 +344,8 @@ async def test_every_socket_route_admits_only_the_roles_with_a_feed(cast):
             if role in devices:
                 name, token = devices[role]
                 headers.append((b"cookie", f"{name}={token}".encode()))
+            elif role in KEYS:
+                headers.append((b"authorization", f"Api-Key {keys[role]}".encode()))
             elif role != "anonymous":
                 headers.append((b"cookie", await database_sync_to_async(_cookie)(cast[role])))
             socket = WebsocketCommunicator(application, concrete(route, {"camera_id": camera_id}), headers=headers)
@@ -342,6 +363,10 @@ def _paired_devices() -> tuple[int, dict[str, tuple[str, str]]]:
     return camera.pk, devices
 
 
+def _keys() -> dict[str, str]:
+    return {role: create_api_key(role, **scope)[1] for role, scope in KEYS.items()}
+
+
 def _cookie(user: User) -> bytes:
     client = Client()
     client.force_login(user)
@@ -351,7 +376,7 @@ def _cookie(user: User) -> bytes:
 def test_nothing_is_served_under_the_media_url_not_even_to_its_owner(world, cast):
     """Biometric files go out only through the scope-checked views above, never as public media."""
     names = [world["alert"].probe_crop.name, world["sighting"].face_crop.name, world["photo"].image.name]
-    users = clients(cast, devices=world["devices"])
+    users = clients(cast, devices=world["devices"], keys=world["keys"])
     for name in [*names, "", "alerts/", "../db.sqlite3"]:
         for role in ROLES:
             response = users[role].get(settings.MEDIA_URL + name)

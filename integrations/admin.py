@@ -1,0 +1,33 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from rest_framework_api_key.models import APIKey
+
+from integrations.actions import revoke_api_key
+from integrations.models import ApiKey
+
+# The library's own model is unused: BankWatch's keys carry their service account (integrations/models.py).
+admin.site.unregister(APIKey)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are made by `manage.py create_api_key` (which makes their service account); here they are
+    listed and revoked (audited, for good)."""
+
+    list_display = ["prefix", "name", "user", "created", "expiry_date", "last_used_at", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["name", "prefix"]
+    fields = ["prefix", "name", "user", "created", "expiry_date", "last_used_at", "revoked"]
+    readonly_fields = ["prefix", "name", "user", "created", "expiry_date", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit log names the key; it stays, revoked
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if obj.revoked:
+            revoke_api_key(obj, by=request.user.get_username())
