@@ -16,14 +16,15 @@ def create_user(
     branch_name: str = "",
     jurisdiction: str = "",
 ) -> User:
-    """Create a user with a role and scope; a curator is staff so the admin opens to them."""
+    """Create a user with a role and scope; a curator or a data protection officer is staff so the
+    admin opens to them (each sees only their own pages there)."""
     if role not in Role.values:
         raise ValidationError(f"unknown role {role!r}; use one of {', '.join(Role.values)}")
     if role == Role.BANK_SECURITY and not bank_name:
         raise ValidationError("bank security staff need --bank")
     if branch_name and not bank_name:
         raise ValidationError("--branch needs --bank")
-    user = User(username=username, role=role, is_staff=role == Role.CURATOR)
+    user = User(username=username, role=role, is_staff=role in (Role.CURATOR, Role.DATA_PROTECTION_OFFICER))
     user.set_password(password)
     if bank_name:
         user.bank, _ = Bank.objects.get_or_create(name=bank_name)

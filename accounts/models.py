@@ -10,10 +10,13 @@ class Role(models.TextChoices):
     POLICE = "police", _("Police liaison")
     CURATOR = "curator", _("Watchlist curator")
     AUDITOR = "auditor", _("Auditor")
+    # The responsible person of Law 91/2025 for sensitive data: the impact assessment, requests of the
+    # people concerned, legal holds, breaches and notices (privacy/); nothing of the alert flow.
+    DATA_PROTECTION_OFFICER = "data_protection_officer", _("Data protection officer")
 
 
 class User(AbstractUser):
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
     bank = models.ForeignKey(
         Bank,
         null=True,
@@ -53,3 +56,7 @@ class User(AbstractUser):
     @property
     def is_auditor(self) -> bool:
         return self.role == Role.AUDITOR
+
+    @property
+    def is_data_protection_officer(self) -> bool:
+        return self.role == Role.DATA_PROTECTION_OFFICER or self.is_superuser

@@ -20,8 +20,9 @@ from audit.log import record
 def requires_second_factor(user: Any) -> bool:
     if not settings.REQUIRE_2FA or not getattr(user, "is_authenticated", False):
         return False
-    # Auditors read every bank's alerts and faces, so they need it as much as police and curators.
-    return user.role in (Role.POLICE, Role.CURATOR, Role.AUDITOR) or user.is_superuser
+    # Auditors read every bank's alerts and faces, so they need it as much as police and curators; the
+    # data protection officer searches every watchlist by a face and exports what is held about it.
+    return user.role in (Role.POLICE, Role.CURATOR, Role.AUDITOR, Role.DATA_PROTECTION_OFFICER) or user.is_superuser
 
 
 def session_device(session: SessionBase | None, user: Any) -> Device | None:

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "retention",
     "rest_framework_api_key",
     "integrations",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -495,6 +496,16 @@ RETENTION_ORPHAN_GRACE_SECONDS = envint("BANKWATCH_RETENTION_ORPHAN_GRACE_SECOND
 # The embedded mode runs CELERY_BEAT_SCHEDULE on a thread of the server (retention/scheduler.py).
 EMBEDDED_BEAT = envbool("BANKWATCH_EMBEDDED_BEAT", True)
 CELERY_BEAT_SCHEDULE["retention"] = {"task": "retention.run", "schedule": float(RETENTION_INTERVAL_SECONDS)}
+
+# --- Data protection (privacy/): Law 91/2025/QH15 and Decree 356/2025 ------------------
+# Time to answer a request from a person concerned (access, correction, deletion), from its receipt.
+PRIVACY_REQUEST_DEADLINE_HOURS = envint("BANKWATCH_PRIVACY_REQUEST_DEADLINE_HOURS", 72, minimum=1)
+# The admin reminds the data protection officer once the last impact assessment is this old.
+PRIVACY_REPORT_REMINDER_DAYS = envint("BANKWATCH_PRIVACY_REPORT_REMINDER_DAYS", 183, minimum=1)
+# A breach entry keeps the audit log from this long before the breach occurred (or was found) until it was found.
+PRIVACY_BREACH_EXCERPT_HOURS = envint("BANKWATCH_PRIVACY_BREACH_EXCERPT_HOURS", 24, minimum=1)
+# Renders the report and the notice sign as PDF (Debian's chromium, as the browser tests use).
+PRIVACY_CHROMIUM = envstr("BANKWATCH_CHROMIUM", "chromium")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -23,13 +23,16 @@ file is a no-op) rather than bytes nothing points at any more.
 6. Open alerts: a match alert still new or in review RETENTION_OPEN_ALERT_DAYS after it was last
    seen is dismissed as unreviewed (alerts.actions.close_unreviewed) and its images go at once.
 7. Feed events (the replay log of the live feed) older than RETENTION_FEED_EVENT_DAYS go.
-8. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
+8. Legal holds (cases.models.LegalHold): an alert an unreleased hold keeps is skipped by every
+   purge above, with its sightings and their images; each run lists the holds it honoured.
+9. Orphans: files in a biometric folder (frames, alert crops and frames, reference photos)
    that no row points at, older than RETENTION_ORPHAN_GRACE_SECONDS: a process died between
    saving the file and committing its row.
 """
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -41,6 +44,7 @@ from django.utils import timezone
 from alerts.actions import close_unreviewed
 from alerts.models import Alert, AlertEvent, Frame, Sighting
 from audit.log import record
+from cases.models import LegalHold, held_alert_ids
 from enrollment.actions import fail_stalled_imports
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 
@@ -62,9 +66,13 @@ def _has_biometrics() -> Q:
     return ~Q(probe_crop="") | ~Q(evidence_frame="") | Q(probe_embedding__isnull=False) | Q(sightings__face_crop__gt="")
 
 
-def _purge_alert_images(alerts: QuerySet[Alert]) -> int:
+def purge_alert_images(
+    alerts: QuerySet[Alert], *, action: str = "retention.alert_images_purged", actor: Any = None, **detail: Any
+) -> int:
+    """Delete the crops, frames and probe embedding of `alerts` (not their rows), skipping held ones;
+    one audit entry `action` per alert. Retention and deletion requests (privacy.actions) call it."""
     purged = 0
-    for alert in alerts.filter(_has_biometrics()).distinct().iterator():
+    for alert in alerts.filter(_has_biometrics()).exclude(pk__in=held_alert_ids()).distinct().iterator():
         sightings = list(alert.sightings.all())
         files = _delete_files(
             alert.probe_crop, alert.evidence_frame, *(f for s in sightings for f in (s.face_crop, s.frame_image))
@@ -73,14 +81,16 @@ def _purge_alert_images(alerts: QuerySet[Alert]) -> int:
             # update(), not save(): updated_at must keep the decision's time and version must not move.
             Alert.objects.filter(pk=alert.pk).update(probe_crop="", evidence_frame="", probe_embedding=None)
             Sighting.objects.filter(alert=alert).update(face_crop="", frame_image="")
-            record("retention.alert_images_purged", alert, actor_label=ACTOR, files=files, kind=alert.kind)
+            record(
+                action, alert, actor=actor, actor_label="" if actor else ACTOR, files=files, kind=alert.kind, **detail
+            )
         purged += 1
     return purged
 
 
 def purge_dismissed_alerts(now: datetime) -> int:
     cutoff = now - timedelta(days=settings.RETENTION_DISMISSED_ALERT_DAYS)
-    return _purge_alert_images(Alert.objects.filter(status=Alert.Status.DISMISSED, updated_at__lt=cutoff))
+    return purge_alert_images(Alert.objects.filter(status=Alert.Status.DISMISSED, updated_at__lt=cutoff))
 
 
 def purge_covered_events(now: datetime) -> int:
@@ -88,7 +98,7 @@ def purge_covered_events(now: datetime) -> int:
     events = Alert.objects.filter(kind=Alert.Kind.COVERED, last_seen_at__lt=cutoff).exclude(
         status__in=Alert.POLICE_STATUSES
     )
-    return _purge_alert_images(events)
+    return purge_alert_images(events)
 
 
 def purge_frames(now: datetime) -> dict[str, int]:
@@ -151,6 +161,32 @@ def _purge_orphan_files(now: datetime) -> int:
     return deleted
 
 
+def delete_subject_biometrics(
+    subject: Subject,
+    now: datetime,
+    *,
+    action: str = "retention.subject_biometrics_purged",
+    actor: Any = None,
+    status: str = Subject.Status.EXPIRED,
+    **detail: Any,
+) -> dict[str, int]:
+    """Delete a subject's reference photos (bytes first), crops, templates and counter-examples; an
+    active subject becomes `status`; the gallery forgets it at once. The row stays: alerts refer to it."""
+    photos = list(ReferencePhoto.objects.filter(subject=subject))
+    files = _delete_files(*(f for p in photos for f in (p.image, p.face_crop)))
+    with transaction.atomic():
+        templates, _ = FaceTemplate.objects.filter(subject=subject).delete()
+        ReferencePhoto.objects.filter(subject=subject).delete()
+        examples, _ = CounterExample.objects.filter(subject=subject).delete()
+        if subject.status == Subject.Status.ACTIVE:
+            Subject.objects.filter(pk=subject.pk).update(status=status, status_changed_at=now)
+        GalleryVersion.bump()
+        counts = {"photos": len(photos), "files": files, "templates": templates, "counter_examples": examples}
+        label = "" if actor else ACTOR
+        record(action, subject, actor=actor, actor_label=label, **{**counts, **detail})
+    return counts
+
+
 def purge_expired_subjects(now: datetime) -> int:
     cutoff = now - timedelta(days=settings.RETENTION_EXPIRED_SUBJECT_DAYS)
     gone = Q(status__in=[Subject.Status.EXPIRED, Subject.Status.REMOVED], status_changed_at__lt=cutoff) | Q(
@@ -159,23 +195,7 @@ def purge_expired_subjects(now: datetime) -> int:
     holds_biometrics = Q(photos__isnull=False) | Q(templates__isnull=False) | Q(counter_examples__isnull=False)
     purged = 0
     for subject in Subject.objects.filter(gone).filter(holds_biometrics).distinct().iterator():
-        photos = list(ReferencePhoto.objects.filter(subject=subject))
-        files = _delete_files(*(f for p in photos for f in (p.image, p.face_crop)))
-        with transaction.atomic():
-            templates, _ = FaceTemplate.objects.filter(subject=subject).delete()
-            ReferencePhoto.objects.filter(subject=subject).delete()
-            CounterExample.objects.filter(subject=subject).delete()
-            if subject.status == Subject.Status.ACTIVE:
-                Subject.objects.filter(pk=subject.pk).update(status=Subject.Status.EXPIRED, status_changed_at=now)
-            GalleryVersion.bump()
-            record(
-                "retention.subject_biometrics_purged",
-                subject,
-                actor_label=ACTOR,
-                photos=len(photos),
-                files=files,
-                templates=templates,
-            )
+        delete_subject_biometrics(subject, now)
         purged += 1
     return purged
 
@@ -198,7 +218,7 @@ def close_stale_open_alerts(now: datetime) -> int:
     cutoff = now - timedelta(days=settings.RETENTION_OPEN_ALERT_DAYS)
     stale = Alert.objects.filter(kind=Alert.Kind.MATCH, status__in=UNREVIEWED_STATUSES, last_seen_at__lt=cutoff)
     closed = [alert.pk for alert in stale.iterator() if close_unreviewed(alert)]
-    _purge_alert_images(Alert.objects.filter(pk__in=closed))
+    purge_alert_images(Alert.objects.filter(pk__in=closed))
     return len(closed)
 
 
@@ -210,9 +230,23 @@ def purge_feed_events(now: datetime) -> int:
     return deleted
 
 
-def run_all(now: datetime | None = None) -> dict[str, int]:
+def holds_in_force() -> list[dict[str, object]]:
+    """The holds retention honours now: which alert, for which case, since when."""
+    holds = LegalHold.objects.filter(released_at__isnull=True).select_related("case").order_by("placed_at")
+    return [
+        {
+            "hold_id": hold.pk,
+            "alert_id": hold.alert_id,
+            "case": hold.case.reference if hold.case else None,
+            "placed_at": hold.placed_at.isoformat(),
+        }
+        for hold in holds
+    ]
+
+
+def run_all(now: datetime | None = None) -> dict[str, object]:
     now = now or timezone.now()
-    result = {
+    result: dict[str, object] = {
         "open_alerts_closed": close_stale_open_alerts(now),
         "dismissed_alerts_purged": purge_dismissed_alerts(now),
         "covered_events_purged": purge_covered_events(now),
@@ -225,5 +259,6 @@ def run_all(now: datetime | None = None) -> dict[str, int]:
     result["orphan_files"] = orphans = _purge_orphan_files(now)
     if orphans:
         record("retention.orphan_files_purged", actor_label=ACTOR, files=orphans)
+    result["held"] = holds_in_force()
     logger.info("retention: %s", result)
     return result

@@ -6,6 +6,7 @@ charlie – bank security at another bank (Mekong Bank): must never see Saigon B
 paula   – police liaison, Ho Chi Minh City
 carol   – watchlist curator
 audrey  – auditor
+dora    – data protection officer (privacy/): the admin's data protection pages, nothing of the alert flow
 """
 
 from pathlib import Path
@@ -156,6 +157,7 @@ def cast(db) -> dict[str, User]:
         "paula": create_user("paula", "police", PASSWORD, jurisdiction="Ho Chi Minh City"),
         "carol": create_user("carol", "curator", PASSWORD),
         "audrey": create_user("audrey", "auditor", PASSWORD),
+        "dora": create_user("dora", "data_protection_officer", PASSWORD),
     }
     User.objects.filter(pk__in=[u.pk for u in users.values()]).update(language="en")
     for user in users.values():

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.models import User
 from alerts.actions import review_alert
@@ -32,9 +33,11 @@ from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code
 from cameras.models import Camera
 from cases.actions import open_case
-from cases.models import Case, CaseNote
+from cases.models import Case, CaseNote, LegalHold
 from enrollment.models import FaceTemplate, ReferencePhoto
 from integrations.actions import create_api_key
+from privacy.actions import produce_report, record_breach, record_request
+from privacy.models import Breach
 from tests.factories import frames_queued, make_alert, make_sighting, make_subject, random_embedding
 
 # Besides people: browsers paired with the world's camera (cameras/devices.py) as its entrance
@@ -49,7 +52,7 @@ KEYS: dict[str, dict[str, Any]] = {
     "charlie_key": {"role": "bank_security", "bank_name": "Mekong Bank"},
     "paula_key": {"role": "police", "jurisdiction": "Ho Chi Minh City"},
 }
-ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey", *DEVICES, *KEYS]
+ROLES = ["anonymous", "alice", "bob", "charlie", "paula", "carol", "audrey", "dora", *DEVICES, *KEYS]
 USERS = frozenset(ROLES) - {"anonymous"} - frozenset(DEVICES) - frozenset(KEYS)
 ANY = None  # public, or a sign-in/out step: only "no server error" is checked
 SIGN_IN_PAGES = ("/login/", "/admin/login/", "/account/two-factor/")
@@ -164,11 +167,44 @@ MATRIX: dict[str, Entry] = {
 # routes is checked for the roles that are not staff. Its sign-in and sign-out pages are public.
 ADMIN_PUBLIC = {"admin/login/", "admin/logout/"}
 ADMIN_STAFF = roles("carol")
+# The data protection officer is staff too, and reaches only the admin's data protection pages
+# (privacy/admin.py: the assessment, requests, holds, breaches, notices; nothing is deleted there)
+# and every staff member's own pages. For her the admin's redirects are followed (an object's bare
+# URL redirects to its change page, which is where the permission is checked).
+ADMIN_OFFICER = roles("dora")
+OFFICER_ADMIN = ("admin/privacy/", "admin/cases/legalhold/")
+ADMIN_OWN = {"admin/", "admin/password_change/", "admin/password_change/done/", "admin/jsi18n/"}
+# Made by the system, not typed in: the assessments produced, and banks (their notice is edited).
+OFFICER_CANNOT = {"admin/privacy/privacyreport/add/", "admin/privacy/notice/add/"}
+# The objects the officer's admin routes are tried on (other admin routes get 1, which does not exist).
+OFFICER_OBJECTS = {
+    "admin/privacy/privacyreport/": "privacy_report",
+    "admin/privacy/datarequest/": "data_request",
+    "admin/privacy/breach/": "breach",
+    "admin/privacy/notice/": "bank",
+    "admin/cases/legalhold/": "hold",
+}
 SESSION_ENDING = {"logout/", "admin/logout/"}
 SOCKETS = {
     "ws/alerts/": roles("alice", "bob", "charlie", "paula"),  # each receives only their own scope
     "ws/entrance/<int:camera_id>/": roles("display"),  # only the display paired with this camera
 }
+
+
+def admin_entry(route: str) -> Entry:
+    method = "POST" if route == "admin/logout/" else "GET"
+    if route in ADMIN_PUBLIC:
+        return Entry(ANY, method)
+    officer = route in ADMIN_OWN or (
+        route.startswith(OFFICER_ADMIN) and not route.endswith("/delete/") and route not in OFFICER_CANNOT
+    )
+    prefix = next((p for p in OFFICER_OBJECTS if route.startswith(p)), None)
+    kwargs = (
+        (lambda w: {"object_id": w[OFFICER_OBJECTS[prefix]].pk, "pk": w[OFFICER_OBJECTS[prefix]].pk})
+        if prefix
+        else (lambda w: {})
+    )
+    return Entry(ADMIN_STAFF | (ADMIN_OFFICER if officer else roles()), method, kwargs)
 
 
 def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -214,6 +250,10 @@ def world(cast, settings) -> dict[str, Any]:
         cases.append(open_case(with_case, cast["paula"], version=with_case.version))
     keys = _keys()
     other_camera, _ = create_camera("Saigon Bank", "District 3", "Back door")
+    officer = cast["dora"]
+    privacy_report, _ = produce_report("html", actor=officer)
+    data_request = record_request("access", "Tran Thi B", timezone.now(), actor=officer)
+    breach = record_breach(Breach(what="laptop lost", found_at=timezone.now(), data_affected="none"), actor=officer)
     devices = {
         role: pair_device(camera if role != "other_display" else other_camera, kind) for role, kind in DEVICES.items()
     }
@@ -228,6 +268,11 @@ def world(cast, settings) -> dict[str, Any]:
         "escalated": escalated("Open-case subject"),
         "case": cases[0],
         "api_case": cases[1],
+        "hold": LegalHold.objects.get(case=cases[0]),
+        "bank": camera.branch.bank,
+        "privacy_report": privacy_report,
+        "data_request": data_request,
+        "breach": breach,
     }
 
 
@@ -296,10 +341,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
     wrong: list[str] = []
     checked = 0
     for route, _ in routes:
-        if route.startswith("admin/"):
-            entry = Entry(ANY if route in ADMIN_PUBLIC else ADMIN_STAFF, "POST" if route == "admin/logout/" else "GET")
-        else:
-            entry = MATRIX[route]
+        entry = admin_entry(route) if route.startswith("admin/") else MATRIX[route]
         path = concrete(route, entry.kwargs(world))
         for role in ROLES:
             if route.startswith("admin/") and route != "admin/" and role in ADMIN_STAFF:
@@ -313,6 +355,13 @@ def test_every_route_answers_every_role_as_the_matrix_says(world, cast):
                     response = client.post(path, json.dumps(body), content_type="application/json")
                 else:
                     response = client.post(path, body)
+            elif route.startswith("admin/") and role in ADMIN_OFFICER:
+                response = client.get(path, follow=True)
+                hops = [url for url, _ in response.redirect_chain]
+                # Sent to a sign-in page, or back to the admin's index from elsewhere (the admin's
+                # answer for an object it will not show): refused.
+                if any(url.startswith(SIGN_IN_PAGES) for url in hops) or (hops and hops[-1] == "/admin/" != path):
+                    response.status_code = 403
             else:
                 response = client.get(path)
             checked += 1

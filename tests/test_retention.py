@@ -116,6 +116,7 @@ def test_frames_are_not_kept_past_processing(camera_with_token, settings):
         "imports_purged": 0,
         "open_alerts_closed": 0,
         "feed_events_purged": 0,
+        "held": [],
     }
     assert AuditEntry.objects.get(action="retention.frames_purged").detail == {"cleared": 2, "stale": 1}
     assert AuditEntry.objects.get(action="retention.orphan_files_purged").detail == {"files": 1}
@@ -247,6 +248,7 @@ def test_the_command_runs_every_purge_and_prints_counts(db, capsys):
         "imports_purged",
         "open_alerts_closed",
         "feed_events_purged",
+        "held",  # the legal holds honoured (tests/test_privacy.py)
     }
 
 
