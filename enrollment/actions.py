@@ -21,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from numpy.typing import NDArray
 
 from accounts.models import User
@@ -249,14 +249,22 @@ def queue_enrollment(photo: ReferencePhoto) -> None:
     jobs.enqueue("enrollment.enroll_photo", photo.pk)
 
 
+def _set_reason(photo: ReferencePhoto, code: str, params: dict[str, Any]) -> str:
+    """Store why (a code and its parameters); returns the English sentence, also kept for search and audit."""
+    with translation.override("en"):
+        english = render(code, params)[:300] if code else ""
+    photo.rejection_code, photo.rejection_params, photo.rejection_reason = code, params, english
+    return english
+
+
 @transaction.atomic
-def _mark_failed(photo_id: int, reason: str) -> ReferencePhoto:
+def _mark_failed(photo_id: int, error: str) -> ReferencePhoto:
     photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
     photo.status = ReferencePhoto.Status.FAILED
-    photo.rejection_reason = reason[:300]
+    reason = _set_reason(photo, "photo.job_failed", {"error": error[:200]})
     photo.processed_at = timezone.now()
-    photo.save(update_fields=["status", "rejection_reason", "processed_at"])
-    record("photo.failed", photo, actor_label="enrollment", subject_id=photo.subject_id, reason=reason[:300])
+    photo.save(update_fields=["status", "rejection_code", "rejection_params", "rejection_reason", "processed_at"])
+    record("photo.failed", photo, actor_label="enrollment", subject_id=photo.subject_id, reason=reason)
     return photo
 
 
@@ -283,9 +291,9 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
                 data = handle.read()
             image = decode_image(data, max_side=PHOTO_MAX_SIDE, formats=PHOTO_FORMATS)
         except InvalidImageError as exc:
-            verdict = quality.Verdict(False, f"Not a usable image: {exc}.")
+            verdict = quality.Verdict(False, exc.code, params=exc.params)
         except OSError:
-            verdict = quality.Verdict(False, "The photo file is missing from storage: upload it again.")
+            verdict = quality.Verdict(False, "photo.missing_file")
         if image is not None:
             verdict = quality.check(image, engine.analyze(image))
             if verdict.accepted and verdict.face is not None:
@@ -294,7 +302,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
                 masked = masked_embedding(engine, image, verdict.face)
     except Exception as exc:  # the job broke, not the photo: say so now rather than stay pending
         logger.exception("enrollment of photo %s failed", photo_id)
-        return _mark_failed(photo_id, f"Enrollment failed: {exc.__class__.__name__}: {exc}")
+        return _mark_failed(photo_id, f"{exc.__class__.__name__}: {exc}")
     with transaction.atomic():
         photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
         if verdict.face is not None:
@@ -305,7 +313,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
         photo.processed_at = timezone.now()
         if verdict.accepted and verdict.face is not None:
             photo.status = ReferencePhoto.Status.ACCEPTED
-            photo.rejection_reason = ""
+            _set_reason(photo, "", {})
             photo.save()
             # A new row rather than an update: a template's id always names the same vector,
             # which the approximate index relies on.
@@ -335,7 +343,7 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
             )
         else:
             photo.status = ReferencePhoto.Status.REJECTED
-            photo.rejection_reason = verdict.reason[:300]
+            reason = _set_reason(photo, verdict.code, verdict.params)
             photo.save()
             for template in FaceTemplate.objects.filter(photo=photo, model_id=engine.model_id):
                 template.delete()  # one by one, so the gallery hears of it
@@ -344,7 +352,8 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
                 photo,
                 actor_label="enrollment",
                 subject_id=photo.subject_id,
-                reason=verdict.reason,
+                reason=reason,
+                code=verdict.code,
                 **verdict.measures,
             )
     return photo
@@ -375,10 +384,10 @@ def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id
         return quality.Verdict(True, "", verdict.face, measures)
     return quality.Verdict(
         False,
-        f"Does not look like this subject's other accepted photos (similarity {best:.2f}, {threshold:.2f} needed): "
-        "check that it shows the same person.",
+        "photo.not_this_subject",
         verdict.face,
         measures,
+        {"similarity": round(best, 2), "threshold": round(threshold, 2)},
     )
 
 

@@ -25,7 +25,7 @@ from audit.log import record
 from enrollment import actions, archive, importer
 from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
 from enrollment.photos import serve_photo
-from enrollment.reasons import render
+from enrollment.reasons import invalid_image, render
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
 from recognition.model_id import model_id
 
@@ -45,7 +45,7 @@ def _check_image(upload: Any) -> None:
     try:
         decode_image(upload.read(), max_side=256, formats=PHOTO_FORMATS)
     except InvalidImageError as exc:
-        raise forms.ValidationError(f"{upload.name}: {exc}") from None
+        raise forms.ValidationError(f"{upload.name}: {invalid_image(exc)}") from None
     finally:
         upload.seek(0)
 
@@ -92,7 +92,7 @@ def _status_badge(photo: ReferencePhoto) -> str:
         reverse("admin:enrollment_referencephoto_statuses"),
         colours.get(photo.status, "inherit"),
         photo.get_status_display(),
-        photo.rejection_reason,
+        photo.reason(),
     )
 
 
@@ -384,7 +384,7 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
             try:
                 actions.add_photo(obj, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
             except InvalidImageError as exc:
-                messages.error(request, f"{upload.name}: {exc}")
+                messages.error(request, f"{upload.name}: {invalid_image(exc)}")
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Subject], status: str) -> None:
         for subject in queryset:
@@ -513,7 +513,8 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         if not is_curator(request):
             raise PermissionDenied
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()][:500]
-        rows = ReferencePhoto.objects.filter(pk__in=ids).values("id", "status", "rejection_reason")
+        photos = ReferencePhoto.objects.filter(pk__in=ids).only("id", "status", "rejection_code", "rejection_params")
+        rows = [{"id": p.pk, "status": p.status, "rejection_reason": p.reason()} for p in photos]
         return JsonResponse({"photos": {str(r["id"]): r for r in rows}})
 
     def reenroll_all_view(self, request: HttpRequest) -> HttpResponse:

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from enrollment import actions
 from enrollment.models import ReferencePhoto, Subject, Watchlist
 from enrollment.photos import serve_photo
+from enrollment.reasons import invalid_image
 from recognition.images import InvalidImageError
 
 
@@ -58,6 +59,7 @@ class WatchlistSerializer(serializers.ModelSerializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
+    rejection_reason = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
     crop_url = serializers.SerializerMethodField()
     templates = serializers.SerializerMethodField()
@@ -68,6 +70,8 @@ class PhotoSerializer(serializers.ModelSerializer):
             "id",
             "subject",
             "status",
+            "rejection_code",
+            "rejection_params",
             "rejection_reason",
             "quality",
             "original_name",
@@ -78,6 +82,10 @@ class PhotoSerializer(serializers.ModelSerializer):
             "crop_url",
         ]
         read_only_fields = fields
+
+    def get_rejection_reason(self, obj: ReferencePhoto) -> str:
+        """In the caller's language; rejection_code and rejection_params say the same for programs."""
+        return obj.reason()
 
     def get_templates(self, obj: ReferencePhoto) -> list[str]:
         """The models this photo has a template for (its masked template is of the same model)."""
@@ -228,7 +236,7 @@ class SubjectViewSet(viewsets.ModelViewSet):
         try:
             photo = actions.add_photo(subject, file.read(), file.name, uploaded_by=request.user, request=request)
         except InvalidImageError as exc:
-            return Response({"error": str(exc)}, status=exc.status)
+            return Response({"error": invalid_image(exc), "code": exc.code}, status=exc.status)
         return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -171,7 +171,7 @@ def _import_row(
         try:
             actions.add_photo(subject, data, photo_name, uploaded_by=actor, import_job=job)
         except InvalidImageError as exc:
-            problems.append(problem("photo.unusable", row=number, photo=photo_name, why=str(exc)))
+            problems.append(problem(exc.code, row=number, photo=photo_name, **exc.params))
     return 1
 
 
@@ -182,13 +182,17 @@ def _reason(entry: dict[str, Any]) -> str:
 def progress(job: ImportJob) -> dict[str, Any]:
     """What the progress bar and the report show, in the reader's language: counts, every refused row
     or photo with its reason, and every subject left with no accepted photo."""
-    photos = list(job.photos.values("id", "original_name", "status", "rejection_reason", "subject__full_name"))
-    done = sum(1 for p in photos if p["status"] != ReferencePhoto.Status.PENDING)
+    photos = list(
+        job.photos.select_related("subject").only(
+            "original_name", "status", "rejection_code", "rejection_params", "rejection_reason", "subject__full_name"
+        )
+    )
+    done = sum(1 for p in photos if p.status != ReferencePhoto.Status.PENDING)
     finished = job.status in (ImportJob.Status.DONE, ImportJob.Status.FAILED) and done == len(photos)
     rejected = [
-        {"photo": p["original_name"], "subject": p["subject__full_name"], "reason": p["rejection_reason"]}
+        {"photo": p.original_name, "subject": p.subject.full_name, "reason": p.reason(), "code": p.rejection_code}
         for p in photos
-        if p["status"] in (ReferencePhoto.Status.REJECTED, ReferencePhoto.Status.FAILED)
+        if p.status in (ReferencePhoto.Status.REJECTED, ReferencePhoto.Status.FAILED)
     ]
     subjects = Subject.objects.filter(import_job=job).annotate(
         accepted=Count("photos", filter=Q(photos__status=ReferencePhoto.Status.ACCEPTED)),
@@ -200,7 +204,7 @@ def progress(job: ImportJob) -> dict[str, Any]:
         if s.accepted == 0 and s.pending == 0
     ]
     ready = sum(1 for s in subjects if s.accepted > 0)
-    accepted = sum(1 for p in photos if p["status"] == ReferencePhoto.Status.ACCEPTED)
+    accepted = sum(1 for p in photos if p.status == ReferencePhoto.Status.ACCEPTED)
     counts = {
         "status": job.get_status_display(),
         "ready": ready,

@@ -166,6 +166,10 @@ class ReferencePhoto(models.Model):
     image = models.FileField(_("photo"), upload_to="enrollment/photos/")
     face_crop = models.FileField(upload_to="enrollment/crops/", blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # The reason is stored as a code with parameters (enrollment/reasons.py), worded in each reader's
+    # language by reason(); rejection_reason keeps it in English for searching and the audit trail.
+    rejection_code = models.CharField(max_length=40, blank=True)
+    rejection_params = models.JSONField(default=dict, blank=True)
     rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
     quality = models.JSONField(default=dict, blank=True)
     uploaded_by = models.ForeignKey(
@@ -180,6 +184,12 @@ class ReferencePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} #{self.pk}"
+
+    def reason(self) -> str:
+        """Why it was rejected or failed, in the active language ("" when accepted or pending)."""
+        from enrollment.reasons import render
+
+        return render(self.rejection_code, self.rejection_params) if self.rejection_code else self.rejection_reason
 
 
 class FaceTemplate(models.Model):

@@ -29,15 +29,22 @@ import numpy as np
 from django.conf import settings
 from numpy.typing import NDArray
 
+from enrollment.reasons import render
 from recognition.engine import ALIGN_TEMPLATE, CROP_SIZE, Face
 
 
 @dataclass
 class Verdict:
     accepted: bool
-    reason: str = ""
+    code: str = ""  # why it was refused: a code of enrollment/reasons.py, worded when shown
     face: Face | None = None  # the subject's face: the largest one
     measures: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """The refusal in the active language ("" when accepted)."""
+        return render(self.code, self.params) if self.code else ""
 
 
 def aligned_crop(image: NDArray[np.uint8], face: Face) -> NDArray[np.uint8]:
@@ -95,7 +102,7 @@ def estimate_yaw(landmarks: list[tuple[float, float]]) -> float | None:
 def check(image: NDArray[np.uint8], faces: list[Face]) -> Verdict:
     """Judge the faces found in a reference photo (largest first, as the engine returns them)."""
     if not faces:
-        return Verdict(False, "No face found in the photo.")
+        return Verdict(False, "photo.no_face")
     face = faces[0]
     measures: dict[str, Any] = {"faces": len(faces), "confidence": round(face.confidence, 3)}
     width = min(face.box[2], face.box[3])
@@ -105,37 +112,28 @@ def check(image: NDArray[np.uint8], faces: list[Face]) -> Verdict:
         measures["second_face_ratio"] = round(ratio, 3)
         if ratio >= settings.ENROLL_SECOND_FACE_RATIO:
             similar = sum(1 for f in faces if f.area / max(face.area, 1) >= settings.ENROLL_SECOND_FACE_RATIO)
-            return Verdict(
-                False,
-                f"Several faces of similar size ({similar}): use a photo of this person alone, or crop it.",
-                face,
-                measures,
-            )
+            return Verdict(False, "photo.several_faces", face, measures, {"count": similar})
     if width < settings.ENROLL_MIN_FACE_PX:
         return Verdict(
-            False,
-            f"Face too small: {width} px across, at least {settings.ENROLL_MIN_FACE_PX} px needed. "
-            "Use a larger or closer photo.",
-            face,
-            measures,
+            False, "photo.face_too_small", face, measures, {"width": width, "minimum": settings.ENROLL_MIN_FACE_PX}
         )
     if face.confidence < settings.ENROLL_MIN_CONFIDENCE:
         return Verdict(
             False,
-            f"The detector is not confident this is a clear face ({face.confidence:.2f}, "
-            f"at least {settings.ENROLL_MIN_CONFIDENCE:.2f} needed): use a clearer, well-lit photo.",
+            "photo.not_confident",
             face,
             measures,
+            {"confidence": round(face.confidence, 2), "minimum": round(settings.ENROLL_MIN_CONFIDENCE, 2)},
         )
     sharp = sharpness(aligned_crop(image, face))
     measures["sharpness"] = round(sharp, 1)
     if sharp < settings.ENROLL_MIN_SHARPNESS:
         return Verdict(
             False,
-            f"Face too blurred (sharpness {sharp:.0f}, at least {settings.ENROLL_MIN_SHARPNESS:.0f} needed): "
-            "use a sharper photo.",
+            "photo.blurred",
             face,
             measures,
+            {"sharpness": round(sharp), "minimum": round(settings.ENROLL_MIN_SHARPNESS)},
         )
     yaw = estimate_yaw(face.landmarks)
     if yaw is not None:
@@ -143,9 +141,9 @@ def check(image: NDArray[np.uint8], faces: list[Face]) -> Verdict:
         if yaw > settings.ENROLL_MAX_YAW_DEGREES:
             return Verdict(
                 False,
-                f"Face turned too far to the side (about {yaw:.0f}°, at most "
-                f"{settings.ENROLL_MAX_YAW_DEGREES:.0f}°): use a photo facing the camera.",
+                "photo.turned",
                 face,
                 measures,
+                {"yaw": round(yaw), "maximum": round(settings.ENROLL_MAX_YAW_DEGREES)},
             )
     return Verdict(True, "", face, measures)

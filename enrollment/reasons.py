@@ -34,10 +34,17 @@ MESSAGES: dict[str, Promise] = {
         "Does not look like this subject's other accepted photos (similarity %(similarity)s, %(threshold)s "
         "needed): check that it shows the same person."
     ),
-    "photo.unusable": _("Not a usable image: %(why)s."),
     "photo.missing_file": _("The photo file is missing from storage: upload it again."),
     "photo.job_failed": _("Enrollment failed (%(error)s): check the server, then check the photo again."),
     "photo.too_large": _("Photo %(size)s; at most %(limit)s."),
+    # an upload refused before it is stored (recognition/images.py InvalidImageError codes)
+    "image.empty": _("The file is empty."),
+    "image.unreadable": _("Not a readable image: send %(formats)s."),
+    "image.unsupported": _("%(kind)s images are not accepted: send %(formats)s."),
+    "image.too_many_pixels": _("The image has too many pixels."),
+    "image.dimensions": _("The image is %(width)s×%(height)s pixels; at most %(limit)s pixels."),
+    "image.too_many_scans": _("The JPEG has %(scans)s scans; at most %(limit)s."),
+    "image.corrupt": _("The image is truncated or corrupt."),
     # a bulk import (enrollment/importer.py)
     "import.no_full_name": _("No full_name."),
     "import.unknown_watchlist": _(
@@ -70,7 +77,9 @@ MESSAGES: dict[str, Promise] = {
 
 
 def megabytes(count: int) -> str:
-    return f"{number_format(count / (1024 * 1024), 1)} MB"
+    """23,7 MB in Vietnamese, 23.7 MB in English; a whole number without decimals (8 MB)."""
+    value = round(count / (1024 * 1024), 1)
+    return f"{number_format(value, 0 if value == int(value) else 1)} MB"
 
 
 def render(code: str, params: dict[str, Any] | None = None) -> str:
@@ -90,6 +99,11 @@ def render(code: str, params: dict[str, Any] | None = None) -> str:
         return str(message) % values
     except (KeyError, ValueError, TypeError):  # parameters of an older version of the message
         return str(message)
+
+
+def invalid_image(exc: Any) -> str:
+    """An InvalidImageError (recognition/images.py) in the reader's language."""
+    return render(getattr(exc, "code", "image.unreadable"), getattr(exc, "params", {}))
 
 
 def problem(code: str, *, row: int | None = None, photo: str | None = None, **params: Any) -> dict[str, Any]:

@@ -23,9 +23,12 @@ PHOTO_FORMATS = ("JPEG", "PNG", "WEBP")
 class InvalidImageError(ValueError):
     """The bytes are not an image we accept. `status` is the HTTP status to answer with."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, code: str = "image.unreadable", **params: object) -> None:
         super().__init__(message)
         self.status = status
+        # For readers in their own language: a code with parameters (enrollment/reasons.py words them).
+        self.code = code
+        self.params = params
 
 
 def jpeg_scan_count(data: bytes) -> int:
@@ -70,29 +73,56 @@ def decode_image(
     copied once after decoding (EXIF rotation in place, one SIMD RGB->BGR swap).
     """
     if len(data) > settings.MAX_UPLOAD_BYTES:
-        raise InvalidImageError(f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}", 413)
+        raise InvalidImageError(
+            f"image is {len(data)} bytes; the limit is {settings.MAX_UPLOAD_BYTES}",
+            413,
+            "photo.too_large",
+            size_bytes=len(data),
+            limit_bytes=settings.MAX_UPLOAD_BYTES,
+        )
     if not data:
-        raise InvalidImageError("image is empty")
+        raise InvalidImageError("image is empty", code="image.empty")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImageError(f"image has too many pixels: {exc}", 413) from None
+            raise InvalidImageError(f"image has too many pixels: {exc}", 413, "image.too_many_pixels") from None
         except Exception:  # noqa: BLE001 - Pillow raises many kinds on hostile bytes; all are a 415
-            raise InvalidImageError(f"not a readable image ({' or '.join(formats)} expected)", 415) from None
+            raise InvalidImageError(
+                f"not a readable image ({' or '.join(formats)} expected)", 415, formats=", ".join(formats)
+            ) from None
         if image.format not in formats:
-            raise InvalidImageError(f"unsupported image type {image.format}; send {' or '.join(formats)}", 415)
+            raise InvalidImageError(
+                f"unsupported image type {image.format}; send {' or '.join(formats)}",
+                415,
+                "image.unsupported",
+                kind=str(image.format),
+                formats=", ".join(formats),
+            )
         width, height = image.size
         if width < 1 or height < 1:
-            raise InvalidImageError("image has no pixels")
+            raise InvalidImageError("image has no pixels", code="image.empty")
         limit = settings.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
         if width * height > limit:
-            raise InvalidImageError(f"image is {width}x{height} pixels; the limit is {limit} pixels", 413)
+            raise InvalidImageError(
+                f"image is {width}x{height} pixels; the limit is {limit} pixels",
+                413,
+                "image.dimensions",
+                width=width,
+                height=height,
+                limit=limit,
+            )
         if image.format == "JPEG":
             scans = jpeg_scan_count(data)
             if scans > settings.MAX_JPEG_SCANS:
-                raise InvalidImageError(f"JPEG has {scans} scans; the limit is {settings.MAX_JPEG_SCANS}", 413)
+                raise InvalidImageError(
+                    f"JPEG has {scans} scans; the limit is {settings.MAX_JPEG_SCANS}",
+                    413,
+                    "image.too_many_scans",
+                    scans=scans,
+                    limit=settings.MAX_JPEG_SCANS,
+                )
         try:
             longer = max(width, height)
             if max_side and image.format == "JPEG" and longer > max_side:
@@ -103,7 +133,7 @@ def decode_image(
             ImageOps.exif_transpose(image, in_place=True)
             pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as exc:
-            raise InvalidImageError(f"image is truncated or corrupt: {exc}") from None
+            raise InvalidImageError(f"image is truncated or corrupt: {exc}", code="image.corrupt") from None
     return np.asarray(cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), dtype=np.uint8)
 
 

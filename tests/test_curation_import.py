@@ -123,7 +123,7 @@ BAD_ZIPS = {
     "too many photos": (lambda: _zip(**{f"{i}.jpg": b"x" for i in range(4)}), "The zip holds 4 files; at most 3."),
     "too many bytes": (
         lambda: _zip(**{"big.jpg": b"x" * 3 * 1024 * 1024}),
-        "The zip unpacks to 3.0 MB; at most 2.0 MB.",
+        "The zip unpacks to 3 MB; at most 2 MB.",
     ),
 }
 
