@@ -49,6 +49,8 @@ DEVICES = {"display": "display", "capture": "capture", "other_display": "display
 # Ho Chi Minh City. A key opens the API and its schema only; for pages, sockets and media it is nobody.
 KEYS: dict[str, dict[str, Any]] = {
     "alice_key": {"role": "bank_security", "bank_name": "Saigon Bank"},
+    # A bank administrator's key (--admin): also registers and changes Saigon Bank's cameras.
+    "admin_key": {"role": "bank_security", "bank_name": "Saigon Bank", "admin": True},
     "charlie_key": {"role": "bank_security", "bank_name": "Mekong Bank"},
     "paula_key": {"role": "police", "jurisdiction": "Ho Chi Minh City"},
 }
@@ -140,11 +142,19 @@ MATRIX: dict[str, Entry] = {
     "cases/<int:case_id>/close": Entry(roles("paula"), "POST", case_kwargs, body=closing("case")),
     "cases/<int:case_id>/export": Entry(roles("paula"), kwargs=case_kwargs),
     "audit/": Entry(roles("audrey")),
-    "api/v1/alerts/": Entry(roles("alice", "alice_key", "audrey"), listed=lambda w: w["alert"].pk),
-    "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "alice_key", "audrey"), kwargs=alert_kwargs),
+    "api/v1/alerts/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), listed=lambda w: w["alert"].pk),
+    "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), kwargs=alert_kwargs),
+    # An alert has three review steps (start, confirm, dismiss): alice's page, alice and alice_key take them;
+    # admin_key is of alice_key's role and scope (its own review: tests/test_api_keys.py).
     "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice", "alice_key"), "POST", alert_kwargs, body=next_review),
     "api/v1/frames": Entry(roles(), "POST"),  # cameras only, by token: no signed-in person
-    "api/v1/cameras/": Entry(roles("alice", "alice_key", "audrey"), listed=lambda w: w["camera"].pk),
+    "api/v1/cameras/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), listed=lambda w: w["camera"].pk),
+    "api/v1/cameras/<int:camera_id>/": Entry(
+        roles("alice", "alice_key", "admin_key", "audrey"), kwargs=lambda w: {"camera_id": w["camera"].pk}
+    ),
+    "api/v1/cameras/<int:camera_id>/rotate-token": Entry(
+        roles("admin_key"), "POST", lambda w: {"camera_id": w["camera"].pk}, body=lambda w, u: {"grace_seconds": 60}
+    ),
     "api/v1/cases/": Entry(roles("paula", "paula_key", "audrey"), listed=lambda w: w["case"].pk),
     "api/v1/cases/<int:case_id>/": Entry(roles("paula", "paula_key", "audrey"), kwargs=api_case_kwargs),
     "api/v1/cases/<int:case_id>/notes": Entry(roles("paula", "paula_key"), "POST", api_case_kwargs, body=NOTE),
@@ -313,6 +323,7 @@ def state() -> tuple[Any, ...]:
         CaseNote.objects.count(),
         frames_queued(),
         list(User.objects.order_by("id").values_list("id", "language")),
+        list(Camera.objects.order_by("id").values_list("id", "token_hash", "name", "is_active")),
     )
 
 
