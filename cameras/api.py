@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -25,6 +25,9 @@ from cameras.health import serialize_camera, status_line
 from cameras.models import Camera, covered_false_alarms
 from cameras.signing import secret_of
 from organizations.models import Branch
+
+# Django's <int:> matches no minus sign: the schema says so, so that generated clients send none.
+CAMERA_ID = OpenApiParameter("camera_id", {"type": "integer", "minimum": 0}, OpenApiParameter.PATH)
 
 
 def can_manage_cameras(user: Any) -> bool:
@@ -218,13 +221,14 @@ class CameraDetail(GenericAPIView):
     def get_queryset(self) -> QuerySet[Camera]:
         return _in_reach(self.request.user)
 
-    @extend_schema(operation_id="v1_cameras_retrieve", responses={200: CameraHealthSerializer, 404: ErrorSerializer})
+    @extend_schema(operation_id="v1_cameras_retrieve", parameters=[CAMERA_ID], responses={200: CameraHealthSerializer, 404: ErrorSerializer})
     def get(self, request: Request, camera_id: int) -> Response:
         """One camera of the user's scope with its health; never a credential."""
         return Response(_camera_row(get_object_or_404(self.get_queryset(), pk=camera_id)))
 
     @extend_schema(
         operation_id="v1_cameras_partial_update",
+        parameters=[CAMERA_ID],
         request=CameraChangeSerializer,
         responses={200: CameraHealthSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
     )
@@ -249,6 +253,7 @@ class CameraRotate(GenericAPIView):
 
     @extend_schema(
         operation_id="v1_cameras_rotate_token",
+        parameters=[CAMERA_ID],
         request=RotateSerializer,
         responses={200: IssuedSerializer, 403: ErrorSerializer, 404: OpenApiResponse(ErrorSerializer)},
     )
