@@ -10,6 +10,6 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["role", "bank", "is_active"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("BankWatch", {"fields": ["role", "bank", "branches", "jurisdiction", "language"]}),
+        ("BankWatch", {"fields": ["role", "bank", "branches", "is_security_manager", "jurisdiction", "language"]}),
     )
     filter_horizontal = ["branches", "groups", "user_permissions"]

@@ -37,6 +37,11 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Police liaisons see escalations from banks of this jurisdiction."),
     )
+    is_security_manager = models.BooleanField(
+        _("security manager"),
+        default=False,
+        help_text=_("Bank security staff only: receives alerts that nobody acknowledged in time."),
+    )
     language = models.CharField(
         _("language"), max_length=8, choices=[("vi", "Tiếng Việt"), ("en", "English")], default="vi"
     )

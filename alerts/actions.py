@@ -21,6 +21,11 @@ A match's dismissal can be undone by the reviewer who made it within BANKWATCH_U
 (`undo_dismissal`): the alert goes back to where it was and a "not this person" counter-example
 made from it is withdrawn.
 
+Someone always hears it: `flag_unacknowledged` moves an alert still new past its watchlist's
+acknowledgement deadline one stage on (announced again and mailed to the branch; then escalated
+to the bank's security managers), and escalating to the police mails the police liaisons
+(alerts/mail.py; alerts/acknowledgement.py finds the alerts due).
+
 Every transition is one conditional UPDATE on (id, version, allowed statuses): of two
 reviewers acting on the same version, exactly one wins and the other gets a ConflictError
 that says what happened, never a silent overwrite. Case transitions live in cases.actions
@@ -45,6 +50,7 @@ from alerts.access import alerts_visible_to, can_review
 from alerts.feed import emit
 from alerts.models import Alert, Observation, Sighting
 from audit.log import record
+from bankwatch.jobs import enqueue
 from enrollment.models import Subject, Watchlist
 
 
@@ -357,7 +363,31 @@ def review_alert(
         )
         if action == "dismiss" and reason == Alert.DismissReason.NOT_THIS_PERSON:
             remember_not_this_person(alert, user)
+        if action == "escalate":
+            enqueue("alerts.send_alert_mail", "escalated", alert.pk)  # the police liaisons, after the commit
     return alert
+
+
+UNACKNOWLEDGED_STAGES = {1: "unacknowledged", 2: "unacknowledged_escalated"}
+
+
+@transaction.atomic
+def flag_unacknowledged(alert: Alert, stage: int) -> bool:
+    """Move a still-new alert to `stage` (1: announced again on the dashboard and mailed to the branch's
+    security staff; 2: escalated to the bank's security managers): row, audit entry, feed event and
+    the mail's job together; False when it was taken into review or flagged meanwhile."""
+    claimed = Alert.objects.filter(pk=alert.pk, status=Alert.Status.NEW, unacknowledged_stage__lt=stage).update(
+        unacknowledged_stage=stage
+    )
+    if claimed != 1:
+        return False
+    alert.refresh_from_db()
+    kind = UNACKNOWLEDGED_STAGES[stage]
+    waited = int((timezone.now() - alert.created_at).total_seconds())
+    record(f"alert.{kind}", alert, actor_label="system", waited_seconds=waited)
+    emit(alert, "alert.unacknowledged")
+    enqueue("alerts.send_alert_mail", kind, alert.pk)
+    return True
 
 
 def undo_deadline(alert: Alert, user: User) -> datetime | None:

@@ -172,6 +172,10 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
     async def alert_updated(self, event: dict[str, Any]) -> None:
         await self.send_event(event)
 
+    async def alert_unacknowledged(self, event: dict[str, Any]) -> None:
+        """Still new past its watchlist's acknowledgement deadline: the dashboard announces it again."""
+        await self.send_event(event)
+
     async def camera_updated(self, event: dict[str, Any]) -> None:
         """A camera of the user's branches changed health (cameras/health.py); not logged for replay:
         a replay sends the cameras' current state instead (point 8 above)."""

@@ -121,6 +121,8 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(default=1, help_text="optimistic lock: every transition adds one")
+    # 0: on time; 1: announced again and mailed to the branch; 2: escalated to the bank's security managers
+    unacknowledged_stage = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["created_at"]
@@ -333,7 +335,7 @@ class AlertEvent(models.Model):
     """The live feed's log: every event sent, so a client that reconnects gets what it missed."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20)  # alert.created | alert.updated
+    kind = models.CharField(max_length=20)  # alert.created | alert.updated | alert.unacknowledged
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="+")
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
     for_police = models.BooleanField(default=False, help_text="escalated: police of the bank's jurisdiction see it")

@@ -13,7 +13,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.conf import settings
 
-from alerts import frame_queue, pipeline
+from alerts import acknowledgement, frame_queue, mail, pipeline
 
 
 @shared_task(
@@ -41,3 +41,15 @@ def process_frame(self: Task, frame_id: int, camera_id: int, captured_at: str, d
 def sweep_frames() -> dict[str, int]:
     """The periodic sweep (Celery beat): the agreement's expired pending rows."""
     return pipeline.sweep().summary()
+
+
+@shared_task(name="alerts.check_acknowledgements", ignore_result=True, soft_time_limit=60, time_limit=90)
+def check_acknowledgements() -> dict[str, int]:
+    """The periodic check (Celery beat): alerts still new past their watchlist's acknowledgement deadline."""
+    return acknowledgement.check_acknowledgements()
+
+
+@shared_task(name="alerts.send_alert_mail", ignore_result=True, soft_time_limit=60, time_limit=90)
+def send_alert_mail(kind: str, alert_id: int) -> int:
+    """One alert's e-mail (alerts/mail.py), off the request and off the recognition job."""
+    return mail.send_alert_mail(kind, alert_id)

@@ -413,6 +413,26 @@ CAMERA_FROZEN_CHANGED_FRACTION = envfloat("BANKWATCH_CAMERA_FROZEN_CHANGED_FRACT
 CAMERA_MOVED_CORRELATION = envfloat("BANKWATCH_CAMERA_MOVED_CORRELATION", 0.5, low=-1.0, high=1.0)
 CELERY_BEAT_SCHEDULE["camera-health"] = {"task": "cameras.check_health", "schedule": 5.0}
 
+# Someone always hears it (alerts/unacknowledged.py): an alert of a watchlist with an acknowledgement
+# deadline still new after it is announced again and mailed to the branch's security staff, and
+# after a second such period escalated to the bank's security managers. Checked this often:
+ACK_CHECK_SECONDS = envfloat("BANKWATCH_ACK_CHECK_SECONDS", 5.0, 1.0, 300.0)
+CELERY_BEAT_SCHEDULE["unacknowledged-alerts"] = {"task": "alerts.check_acknowledgements", "schedule": ACK_CHECK_SECONDS}
+# Where links in e-mails point (the address staff open BankWatch at).
+PUBLIC_URL = envstr("BANKWATCH_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# E-mail (Django's mail): SMTP when BANKWATCH_EMAIL_HOST is set; otherwise mails are written to the
+# server's log, so the embedded mode needs no mail server.
+EMAIL_HOST = envstr("BANKWATCH_EMAIL_HOST", "")
+EMAIL_PORT = envint("BANKWATCH_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = envstr("BANKWATCH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = envstr("BANKWATCH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("BANKWATCH_EMAIL_TLS", EMAIL_PORT == 587)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = envstr("BANKWATCH_EMAIL_FROM", "BankWatch <bankwatch@localhost>")
+
 # --- Integrations (integrations/): API keys, webhooks, MQTT, acknowledgement ---
 # Requests per API key (DRF's rate syntax: N/second, N/minute, N/hour, N/day).
 API_KEY_RATE = envstr("BANKWATCH_API_KEY_RATE", "600/minute")

@@ -182,6 +182,7 @@ class WatchlistForm(forms.ModelForm):
             "colour",
             "sound",
             "requires_acknowledgement",
+            "acknowledge_within_seconds",
             "banks",
             "branches",
             "is_active",

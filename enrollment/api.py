@@ -47,6 +47,7 @@ class WatchlistSerializer(serializers.ModelSerializer):
             "colour",
             "sound",
             "requires_acknowledgement",
+            "acknowledge_within_seconds",
             "banks",
             "branches",
             "is_active",

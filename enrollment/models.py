@@ -74,6 +74,15 @@ class Watchlist(models.Model):
     )
     sound = models.CharField(_("alert sound"), max_length=10, choices=Sound.choices, default=Sound.SIREN)
     requires_acknowledgement = models.BooleanField(_("alerts must be acknowledged"), default=True)
+    acknowledge_within_seconds = models.PositiveIntegerField(
+        _("acknowledge within (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An alert still new after this long is announced again and e-mailed to the branch's security"
+            " staff; after twice this long it goes to the bank's security managers. Empty: no deadline."
+        ),
+    )
     banks = models.ManyToManyField(Bank, blank=True, help_text=_("Empty: applies to every bank."))
     branches = models.ManyToManyField(Branch, blank=True, help_text=_("Empty: every branch of the banks above."))
     is_active = models.BooleanField(_("active"), default=True)

@@ -185,14 +185,15 @@
       if (window.bankwatchCameras) { window.bankwatchCameras.update(message.camera); }
       return;
     }
-    if (message.type !== "alert.created" && message.type !== "alert.updated") { return; }
+    var again = message.type === "alert.unacknowledged";  // nobody took it into review in time
+    if (message.type !== "alert.created" && message.type !== "alert.updated" && !again) { return; }
     var added = upsert(message.alert);
     if (mustAcknowledge(message.alert) && message.alert.status === "new") {
       pending[message.alert.id] = message.alert;
     } else {
       delete pending[message.alert.id];
     }
-    if (message.type === "alert.created" || added) { announce(message.alert); }
+    if (message.type === "alert.created" || added || again) { announce(message.alert); }
   }
 
   function setStatus(kind) {
