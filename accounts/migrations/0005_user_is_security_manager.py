@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_drop_loginthrottle_for_axes'),
+        ('accounts', '0004_alter_user_role'),
     ]
 
     operations = [
