@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('enrollment', '0007_import_choices'),
+        ('enrollment', '0008_photo_rejection_code'),
     ]
 
     operations = [
