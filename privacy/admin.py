@@ -34,6 +34,14 @@ from privacy.search import NoFaceError
 from recognition.images import InvalidImageError
 
 
+class InMemoryOnly(MemoryFileUploadHandler):
+    """Django's memory handler steps aside past FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) for one that writes
+    a temporary file; this one keeps any upload up to the body limit in memory, and there is no other."""
+
+    def handle_raw_input(self, input_data: Any, META: Any, content_length: int, *args: Any, **kwargs: Any) -> None:
+        self.activated = content_length <= settings.MAX_UPLOAD_BYTES + 1024 * 1024
+
+
 def is_dpo(request: HttpRequest) -> bool:
     user = request.user
     return bool(user.is_active and user.is_staff and getattr(user, "is_data_protection_officer", False))
@@ -199,7 +207,7 @@ class DataRequestAdmin(OfficerOnly, admin.ModelAdmin):
     @csrf_exempt  # the upload handlers change first; csrf_protect below checks the token all the same
     def answer_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         # The requester's photo is held in memory only: never a temporary file, whatever its size.
-        request.upload_handlers = [MemoryFileUploadHandler(request)]
+        request.upload_handlers = [InMemoryOnly(request)]
         return csrf_protect(self._answer)(request, pk)
 
     def _answer(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -230,11 +238,10 @@ class DataRequestAdmin(OfficerOnly, admin.ModelAdmin):
                     content = actions.export_for_request(data_request, actor=_user(request), request=request)
                     return _download(content, f"bankwatch-access-{data_request.pk}.zip", "application/zip")
                 elif step == "delete":
-                    summary = actions.delete_for_request(data_request, actor=_user(request), request=request)
+                    actions.delete_for_request(data_request, actor=_user(request), request=request)
                     self.message_user(
                         request, gettext("Deleted. %(answer)s") % {"answer": data_request.answer}, messages.SUCCESS
                     )
-                    del summary
             except (InvalidImageError, NoFaceError, ValueError) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(here)

@@ -103,6 +103,15 @@ class Report:
     transfers: list[dict[str, str]] = field(default_factory=list)
     security: list[dict[str, Any]] = field(default_factory=list)
 
+    def subject_rows(self) -> list[tuple[str, str, int]]:
+        """(code, label, count) of each subject status, for the page."""
+        counts = self.figures["subjects_by_status"]
+        return [(s.value, str(s.label), counts.get(s.value, 0)) for s in Subject.Status]
+
+    def alert_rows(self) -> list[tuple[str, str, int]]:
+        counts = self.figures["alerts_by_status"]
+        return [(s.value, str(s.label), counts.get(s.value, 0)) for s in Alert.Status]
+
 
 def retention_settings() -> list[str]:
     """Every RETENTION_* setting in force, by its name in settings (BANKWATCH_ + name is the variable)."""

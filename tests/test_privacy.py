@@ -221,6 +221,31 @@ def test_the_admin_search_finds_the_face_keeps_ids_on_the_request_and_nothing_of
     assert refused.status_code in (302, 403)
 
 
+def test_the_search_upload_never_spills_to_a_temporary_file_and_needs_the_csrf_token(
+    cast, faces_dev, settings, monkeypatch
+):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    enrolled(faces_dev, "jennifer_aniston", "01.png", "Jennifer Aniston")
+    request = record_request("access", "Jennifer Aniston", timezone.now(), actor=cast["dora"])
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1  # Django's default handlers would write this upload to disk
+    spilled: list[str] = []
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", lambda self, *a, **k: spilled.append("temp"))
+    url = f"/admin/privacy/datarequest/{request.pk}/answer/"
+
+    def post(client: Client) -> int:
+        upload = io.BytesIO((faces_dev / "jennifer_aniston" / "02.png").read_bytes())
+        upload.name = "p.png"
+        return client.post(url, {"step": "search", "photo": upload}).status_code
+
+    checked = Client(enforce_csrf_checks=True)
+    checked.force_login(cast["dora"])
+    assert post(checked) == 403  # no CSRF token
+    assert post(client_for(cast["dora"])) == 302
+    request.refresh_from_db()
+    assert request.found["subjects"] and spilled == []
+
+
 def test_an_access_request_exports_what_is_held_about_the_face(cast, faces_dev, camera_with_token):
     camera, _ = camera_with_token
     subject = enrolled(faces_dev, "jennifer_aniston", "01.png", "Jennifer Aniston")
@@ -252,7 +277,9 @@ def test_a_deletion_request_removes_templates_and_photos_bytes_gone_except_what_
 ):
     camera, _ = camera_with_token
     subject = enrolled(faces_dev, "jennifer_aniston", "01.png", "Jennifer Aniston")
-    photo_names = [str(n) for p in ReferencePhoto.objects.filter(subject=subject) for n in (p.image.name, p.face_crop.name)]
+    photo_names = [
+        str(n) for p in ReferencePhoto.objects.filter(subject=subject) for n in (p.image.name, p.face_crop.name)
+    ]
     free = make_alert(camera, subject)
     make_sighting(free)
     held = make_alert(camera, subject)
