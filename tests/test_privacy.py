@@ -399,3 +399,53 @@ def test_the_banks_notice_makes_an_a4_sign_in_vietnamese_and_english(cast):
     assert "Chi nhánh này sử dụng camera nhận diện khuôn mặt." in page and "This branch uses face recognition" in page
     assert "size: A4" in page and "Đang vận hành nhận diện khuôn mặt" in page
     assert client_for(cast["carol"]).get(f"/admin/privacy/notice/{bank.pk}/sign/").status_code in (302, 403)
+
+
+# --- The officer's admin pages, end to end -------------------------------------------------
+
+
+def test_the_officer_records_answers_holds_and_registers_through_the_admin(cast, camera_with_token):
+    camera, _ = camera_with_token
+    dora = client_for(cast["dora"])
+    received = timezone.now() - timedelta(days=5)
+    response = dora.post(
+        "/admin/privacy/datarequest/add/",
+        {"kind": "access", "requester": "Tran Thi B", "contact": "0903 000 000",
+         "received_at_0": timezone.localtime(received).strftime("%Y-%m-%d"),
+         "received_at_1": timezone.localtime(received).strftime("%H:%M:%S"), "details": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    request = DataRequest.objects.get(requester="Tran Thi B")
+    assert request.recorded_by == cast["dora"] and request.deadline < timezone.now()
+    assert "overdue" in dora.get("/admin/privacy/datarequest/").content.decode()
+
+    alert = make_alert(camera, make_subject())
+    assert dora.post("/admin/cases/legalhold/add/", {"alert": alert.pk, "reason": "police letter 9"}).status_code == 302
+    hold = LegalHold.objects.get(alert=alert)
+    assert hold.placed_by == cast["dora"] and hold.case is None
+    assert dora.post(f"/admin/cases/legalhold/{hold.pk}/release/", {"reason": "letter withdrawn"}).status_code == 302
+    hold.refresh_from_db()
+    assert not hold.is_active and hold.released_by == cast["dora"] and hold.release_reason == "letter withdrawn"
+
+    found = timezone.localtime(timezone.now() + timedelta(seconds=1))
+    response = dora.post(
+        "/admin/privacy/breach/add/",
+        {"what": "export left on a shared drive", "found_at_0": found.strftime("%Y-%m-%d"),
+         "found_at_1": found.strftime("%H:%M:%S"), "data_affected": "one evidence zip", "people_affected": 1,
+         "actions_taken": "deleted", "notifications": "A05 the same day"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    breach = Breach.objects.get()
+    assert breach.recorded_by == cast["dora"] and any(e["action"] == "hold.released" for e in breach.audit_excerpt)
+
+    bank = Bank.objects.get(name="Saigon Bank")
+    response = dora.post(
+        f"/admin/privacy/notice/{bank.pk}/change/",
+        {"recognition_notice_vi": "Có camera nhận diện.", "recognition_notice_en": "Recognition cameras."},
+    )
+    assert response.status_code == 302
+    bank.refresh_from_db()
+    assert bank.recognition_notice_en == "Recognition cameras."
+    assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
+        "privacy.request_recorded", "hold.placed", "hold.released", "privacy.breach_recorded", "privacy.notice_changed"
+    }
