@@ -9,7 +9,7 @@ kept current). `gather()` reads every figure from the database and the settings 
 4. Retention: every RETENTION_* setting by its variable name and value, and the oldest item of
    that kind kept now; the legal holds in force.
 5. Who can see what: each role, its scope and how many active users have it.
-6. Transfers: S3 bucket and region, webhooks.
+6. Transfers: S3 bucket and region, webhooks and their hosts, the mail server.
 7. Security measures and their tests: the promise tables of docs/security.md.
 """
 
@@ -34,6 +34,7 @@ from accounts.models import Role, User
 from alerts.models import Alert, AlertEvent, Frame
 from cases.models import LegalHold
 from enrollment.models import CounterExample, FaceTemplate, ImportJob, ReferencePhoto, Subject, Watchlist
+from integrations.models import Webhook
 
 SECURITY_DOC = Path(settings.BASE_DIR) / "docs" / "security.md"
 
@@ -252,8 +253,25 @@ def _transfers() -> list[dict[str, str]]:
         )
     else:
         rows.append({"to": str(_("none: media stay on this server's disk")), "where": "–", "what": "–"})
-    # BankWatch has no outgoing webhook: alerts reach people through its own pages and sockets only.
-    rows.append({"to": str(_("webhooks: none (BankWatch sends alerts to no other system)")), "where": "–", "what": "–"})
+    webhooks = Webhook.objects.filter(is_active=True).select_related("bank").order_by("pk")
+    for hook in webhooks:
+        rows.append(
+            {
+                "to": f"{_('webhook')} {urlsplit(hook.url).hostname or hook.url}",
+                "where": hook.bank.name if hook.bank else hook.jurisdiction,
+                "what": ", ".join(hook.events) or str(_("every event")),
+            }
+        )
+    if not webhooks:
+        rows.append({"to": str(_("webhooks: none")), "where": "–", "what": "–"})
+    if settings.EMAIL_HOST:
+        rows.append(
+            {
+                "to": f"{_('e-mail through')} {settings.EMAIL_HOST}",
+                "where": "–",
+                "what": str(_("alert mails: watchlist, place, time, match strength and a link; no image")),
+            }
+        )
     return rows
 
 

@@ -112,6 +112,19 @@ def test_the_report_counts_match_the_database_and_name_every_retention_setting(
     assert "Warrant 12/2026: 1" in html  # the legal basis of each watchlist, counted
     assert "tests/test_access_matrix.py::test_every_route_answers_every_role_as_the_matrix_says" in html
     assert AuditEntry.objects.filter(action="privacy.report_produced", object_id=str(produced.pk)).exists()
+    assert "webhooks: none" in html
+
+
+def test_the_report_names_each_webhooks_host_and_the_s3_region(cast, settings):
+    from integrations.models import Webhook
+
+    Webhook.objects.create(bank=Bank.objects.get(name="Saigon Bank"), url="https://vms.saigonbank.vn/hook", secret="-")
+    settings.S3_BUCKET = "bankwatch-evidence"
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "x", "OPTIONS": {"region_name": "ap-southeast-1"}}}
+    _, content = produce_report("html", language="en")
+    html = content.decode()
+    assert "webhook vms.saigonbank.vn" in html and "Saigon Bank" in html
+    assert "S3 AWS" in html and "ap-southeast-1" in html and "s3://bankwatch-evidence" in html
 
 
 @pytest.mark.skipif(
