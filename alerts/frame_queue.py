@@ -11,6 +11,13 @@ there is something to keep (a pending match, an alert, a sighting), keyed by the
   that ingestion can refuse a camera that is too far ahead of recognition (bounded memory in
   Redis) and a stream reader can skip samples. A frame whose job was lost drops out of the
   count after the hard time limit.
+- `put(job)` / `take()`: fair order across cameras. A frame waits in its camera's own queue, and
+  the cameras with frames waiting are served round-robin: every job takes the oldest frame of
+  the camera served least recently, whichever frame queued that job. So one camera's 400 frames
+  cannot hold up another bank's next frame behind them: it is taken within one frame per
+  other waiting camera. (A job message carries no frame; one is queued per frame, so the counts
+  agree.) With Redis, a frame taken is kept, with its deadline, until `finish`: if the worker
+  died, the next job to look takes it again once the claim would have expired.
 - `claim(frame)`: SET NX with the hard time limit as its lifetime. The job that holds it
   processes the frame; `finish(frame)` turns it into "done" for a day, so a second delivery
   of the same message (late acknowledgement: a worker died before acking) does nothing. A job
@@ -23,6 +30,8 @@ With Redis these live in Redis (shared by every process); in the embedded mode, 
 import random
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +56,22 @@ def _claim_seconds() -> int:
     return int(settings.CELERY_TASK_TIME_LIMIT) + 5
 
 
+@dataclass(frozen=True)
+class Job:
+    """A frame waiting for recognition: what alerts.pipeline.process_frame is given."""
+
+    frame_id: int
+    camera_id: int
+    captured_at: str
+    data: bytes
+
+    def args(self) -> tuple[int, int, str, bytes]:
+        return (self.frame_id, self.camera_id, self.captured_at, self.data)
+
+    def __repr__(self) -> str:  # never the bytes
+        return f"Job(frame_id={self.frame_id}, camera_id={self.camera_id})"
+
+
 class _Memory:
     """The embedded mode: one process, so a lock and two dicts."""
 
@@ -54,6 +79,41 @@ class _Memory:
         self.lock = threading.Lock()
         self.claims: dict[int, tuple[str, float]] = {}
         self.backlogs: dict[int, dict[int, float]] = {}
+        self.waiting: dict[int, deque[Job]] = {}  # per camera, oldest first
+        self.ring: deque[int] = deque()  # cameras with frames waiting, the least recently served first
+
+    def put(self, job: Job) -> None:
+        with self.lock:
+            frames = self.waiting.get(job.camera_id)
+            if frames is None:
+                frames = self.waiting[job.camera_id] = deque()
+                self.ring.append(job.camera_id)
+            frames.append(job)
+
+    def take(self) -> Job | None:
+        with self.lock:
+            if not self.ring:
+                return None
+            camera_id = self.ring.popleft()
+            frames = self.waiting[camera_id]
+            job = frames.popleft()
+            if frames:
+                self.ring.append(camera_id)  # served: to the back of the line
+            else:
+                del self.waiting[camera_id]
+            return job
+
+    def remove(self, camera_id: int, frame_id: int) -> None:
+        with self.lock:
+            frames = self.waiting.get(camera_id)
+            if frames is None:
+                return
+            kept = deque(job for job in frames if job.frame_id != frame_id)
+            if kept:
+                self.waiting[camera_id] = kept
+            else:
+                del self.waiting[camera_id]
+                self.ring.remove(camera_id)
 
     def queued(self, camera_id: int, frame_id: int) -> None:
         with self.lock:
@@ -94,10 +154,70 @@ class _Memory:
 class _Redis:
     """Production: keys in the Redis of REDIS_URL, shared by every web and worker process."""
 
+    # KEYS: ring, ring set, taken; ARGV: prefix, now, deadline. The frame of a dead worker first
+    # (taken, its deadline past), then the oldest frame of the camera at the head of the ring.
+    _TAKE = """
+    local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[2], 'LIMIT', 0, 1)
+    if #expired > 0 then
+      redis.call('ZADD', KEYS[3], ARGV[3], expired[1])
+      return expired[1]
+    end
+    while true do
+      local camera = redis.call('LPOP', KEYS[1])
+      if not camera then return false end
+      local queue = ARGV[1] .. ':waiting:' .. camera
+      local frame = redis.call('LPOP', queue)
+      if frame and redis.call('LLEN', queue) > 0 then
+        redis.call('RPUSH', KEYS[1], camera)
+      else
+        redis.call('SREM', KEYS[2], camera)
+      end
+      if frame then
+        redis.call('ZADD', KEYS[3], ARGV[3], frame)
+        return frame
+      end
+    end
+    """
+    # KEYS: the camera's queue, ring, ring set; ARGV: frame id, camera id.
+    _PUT = """
+    redis.call('RPUSH', KEYS[1], ARGV[1])
+    if redis.call('SADD', KEYS[3], ARGV[2]) == 1 then redis.call('RPUSH', KEYS[2], ARGV[2]) end
+    """
+
     def __init__(self, url: str) -> None:
         import redis
 
         self.client: Any = redis.Redis.from_url(url)
+        self._take = self.client.register_script(self._TAKE)
+        self._put = self.client.register_script(self._PUT)
+
+    def put(self, job: Job) -> None:
+        data = f"{_PREFIX}:job:{job.frame_id}"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hset(data, mapping={"camera": job.camera_id, "captured_at": job.captured_at, "data": job.data})
+        pipe.expire(data, DONE_SECONDS)
+        pipe.execute()
+        queue = f"{_PREFIX}:waiting:{job.camera_id}"
+        self._put(keys=[queue, f"{_PREFIX}:ring", f"{_PREFIX}:ringset"], args=[job.frame_id, job.camera_id])
+
+    def take(self) -> Job | None:
+        keys = [f"{_PREFIX}:ring", f"{_PREFIX}:ringset", f"{_PREFIX}:taken"]
+        while True:
+            now = time.time()
+            frame = self._take(keys=keys, args=[_PREFIX, now, now + _claim_seconds()])
+            if frame is None:
+                return None
+            fields = self.client.hgetall(f"{_PREFIX}:job:{int(frame)}")
+            if fields:
+                return Job(int(frame), int(fields[b"camera"]), fields[b"captured_at"].decode(), fields[b"data"])
+            self.client.zrem(f"{_PREFIX}:taken", frame)  # its bytes expired: nothing left to do
+
+    def remove(self, camera_id: int, frame_id: int) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lrem(f"{_PREFIX}:waiting:{camera_id}", 0, str(frame_id))
+        pipe.zrem(f"{_PREFIX}:taken", str(frame_id))
+        pipe.delete(f"{_PREFIX}:job:{frame_id}")
+        pipe.execute()
 
     def queued(self, camera_id: int, frame_id: int) -> None:
         key = f"{_PREFIX}:backlog:{camera_id}"
@@ -148,8 +268,16 @@ def store() -> _Memory | _Redis:
         return _store
 
 
-def queued(camera_id: int, frame_id: int) -> None:
-    store().queued(camera_id, frame_id)
+def put(job: Job) -> None:
+    """Queue a frame: in its camera's queue, counted in its backlog. A job queued by name then takes
+    the fair next frame (`take`)."""
+    store().queued(job.camera_id, job.frame_id)
+    store().put(job)
+
+
+def take() -> Job | None:
+    """The oldest frame of the camera served least recently (None: nothing waits)."""
+    return store().take()
 
 
 def backlog(camera_id: int) -> int:
@@ -171,6 +299,13 @@ def claim(frame_id: int) -> bool:
 def finish(camera_id: int, frame_id: int) -> None:
     """The frame is processed (or could not be read): any later delivery of it does nothing."""
     store().set(frame_id, "done")
+    store().remove(camera_id, frame_id)
+    store().dequeued(camera_id, frame_id)
+
+
+def drop(camera_id: int, frame_id: int) -> None:
+    """The frame failed its last attempt: its bytes and its place in the backlog go."""
+    store().remove(camera_id, frame_id)
     store().dequeued(camera_id, frame_id)
 
 
@@ -180,5 +315,5 @@ def release(frame_id: int) -> None:
 
 
 def forget(camera_id: int, frame_id: int) -> None:
-    """The frame was never queued after all (the broker refused it)."""
-    store().dequeued(camera_id, frame_id)
+    """The frame was never queued after all (the broker refused its job)."""
+    drop(camera_id, frame_id)

@@ -55,7 +55,8 @@ def store_frame(
     and truncated files at a fraction of a full decode; the job decodes it once, properly.
     That small image is also what the camera's health is judged on (cameras/health.py),
     unless the caller (a stream supervisor, which sees every frame) did it already.
-    No row and no file: the bytes travel in the job (alerts/frame_queue.py). A frame in which
+    No row and no file: the bytes wait in the camera's queue (alerts/frame_queue.py, in Redis in
+    production), served round-robin across cameras. A frame in which
     nothing moved since the camera's last analysed one is not queued at all (alerts/motion.py).
     """
     gray = thumbnail(decode_image(data, max_side=64, max_pixels=settings.MAX_FRAME_PIXELS))
@@ -68,10 +69,11 @@ def store_frame(
     if frame_queue.backlog(camera.pk) >= settings.CAMERA_MAX_BACKLOG:
         raise BacklogFullError(BacklogFullError.message)
     frame = QueuedFrame(frame_queue.new_frame_id(), camera.pk, captured_at or timezone.now())
-    frame_queue.queued(camera.pk, frame.pk)
     try:
-        # After the caller's transaction, if there is one.
-        enqueue("alerts.process_frame", frame.pk, camera.pk, frame.captured_at.isoformat(), data)
+        # The frame waits in its camera's queue; the job (after the caller's transaction, if there is
+        # one) takes the fair next frame, which need not be this one (alerts/frame_queue.py).
+        frame_queue.put(frame_queue.Job(frame.pk, camera.pk, frame.captured_at.isoformat(), data))
+        enqueue("alerts.process_frame")
     except Exception as exc:  # noqa: BLE001 - whatever the broker client raises, the frame is not kept
         # The broker is unreachable: nothing is kept; the camera sends the frame again later.
         logger.warning("frame not queued, job queue unreachable: %s", exc.__class__.__name__)

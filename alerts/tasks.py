@@ -1,10 +1,12 @@
 """Thin Celery tasks over alerts.pipeline. In the embedded mode bankwatch.jobs runs the same
-functions on worker threads. Code that queues one names it (`jobs.enqueue("alerts.process_frame",
-frame_id, camera_id, captured_at, data)`); nothing but the task registry imports this module.
+functions on worker threads. Code that queues one names it (`jobs.enqueue("alerts.process_frame")`
+once per frame put in alerts.frame_queue); nothing but the task registry imports this module.
 
-A frame's job carries its bytes. Late acknowledgement (settings: CELERY_TASK_ACKS_LATE, reject on
-worker lost, the broker's visibility timeout) means a job whose worker dies is delivered again;
-alerts.frame_queue's claim makes that second delivery harmless. A failed attempt is retried up to
+A frame job takes the fair next frame (round-robin across cameras); a retry carries its frame's
+bytes. Late acknowledgement (settings: CELERY_TASK_ACKS_LATE, reject on worker lost, the broker's
+visibility timeout) means a job whose worker dies is delivered again; it then takes the dead
+worker's frame back (alerts.frame_queue keeps a taken frame until it is finished), and the
+frame's claim makes any second run harmless. A failed attempt is retried up to
 BANKWATCH_FRAME_MAX_ATTEMPTS times; a job that finds the frame in work elsewhere waits for that claim.
 """
 
@@ -25,15 +27,24 @@ from alerts import acknowledgement, frame_queue, mail, pipeline
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
     ignore_result=True,
 )
-def process_frame(self: Task, frame_id: int, camera_id: int, captured_at: str, data: bytes) -> dict[str, Any] | None:
+def process_frame(self: Task, *frame: Any) -> dict[str, Any] | None:
+    """Without arguments (as queued): the fair next frame of any camera (alerts/frame_queue.take).
+    With a frame's (frame_id, camera_id, captured_at, data): that frame (a retry, or a message
+    queued before frames waited in per-camera queues)."""
+    job = frame_queue.Job(*frame) if frame else frame_queue.take()
+    if job is None:
+        return None  # this job's frame was taken by another (a retry, or the one after a worker died)
     try:
-        outcome = pipeline.process_frame(frame_id, camera_id, captured_at, data)
+        outcome = pipeline.process_frame(*job.args())
     except frame_queue.ClaimHeldError as held:
-        raise self.retry(countdown=held.seconds + 1, max_retries=None) from None
+        raise self.retry(args=job.args(), countdown=held.seconds + 1, max_retries=None) from None
     except Exception as exc:
         if self.request.retries + 1 >= settings.FRAME_MAX_ATTEMPTS:
+            frame_queue.drop(job.camera_id, job.frame_id)
             raise
-        raise self.retry(exc=exc, countdown=1 + self.request.retries, max_retries=settings.FRAME_MAX_ATTEMPTS) from None
+        raise self.retry(
+            args=job.args(), exc=exc, countdown=1 + self.request.retries, max_retries=settings.FRAME_MAX_ATTEMPTS
+        ) from None
     return {"frame_id": outcome.frame_id, "faces": outcome.faces, "matches": outcome.matches} if outcome else None
 
 

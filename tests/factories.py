@@ -108,6 +108,22 @@ def enroll(subject: Subject, *photo_names: str) -> Subject:
     return subject
 
 
+def recorded_frames(monkeypatch) -> list[tuple]:
+    """Every frame ingestion puts in alerts.frame_queue from now on, as the arguments of
+    alerts.pipeline.process_frame (the frame's bytes among them); the frames are queued as ever."""
+    from alerts import frame_queue
+
+    found: list[tuple] = []
+    real_put = frame_queue.put
+
+    def put(job: frame_queue.Job) -> None:
+        found.append(job.args())
+        real_put(job)
+
+    monkeypatch.setattr(frame_queue, "put", put)
+    return found
+
+
 def frames_queued() -> int:
     """Frames accepted and not yet processed, over every camera (alerts/frame_queue.py: no row is written)."""
     from alerts import frame_queue

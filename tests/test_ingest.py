@@ -53,10 +53,11 @@ def test_a_frame_is_queued_with_its_bytes_and_nothing_is_stored(camera_with_toke
     jpeg = _jpeg()
     response = _post(token, {"image": _upload(jpeg), "captured_at": local})
     assert response.status_code == 202, response.content
-    [(task, frame_id, camera_id, captured_at, data)] = queued
-    assert task == "alerts.process_frame" and frame_id == response.json()["frame_id"]
-    assert camera_id == camera.pk and data == jpeg
-    assert datetime.fromisoformat(captured_at) == captured
+    assert queued == [("alerts.process_frame",)]  # a job per frame; it takes the fair next frame
+    job = frame_queue.take()
+    assert job is not None and job.frame_id == response.json()["frame_id"]
+    assert job.camera_id == camera.pk and job.data == jpeg
+    assert datetime.fromisoformat(job.captured_at) == captured
     assert not _stored_files() and not Frame.objects.exists()  # no row and no file for a frame
     assert frames_queued() == 1
     camera.refresh_from_db()

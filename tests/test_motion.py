@@ -8,6 +8,7 @@ from alerts import ingest, motion
 from alerts.ingest import store_frame
 from alerts.samples import compose, load
 from recognition.images import encode_jpeg
+from tests.factories import recorded_frames
 
 
 @pytest.fixture
@@ -20,10 +21,10 @@ def gating(settings, monkeypatch):
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[int]:
-    found: list[int] = []
-    monkeypatch.setattr("alerts.ingest.enqueue", lambda name, frame_id, *job: found.append(frame_id))
-    return found
+def queued(monkeypatch) -> list[tuple]:
+    """The frames queued for recognition (no job runs)."""
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda name, *args: None)
+    return recorded_frames(monkeypatch)
 
 
 @pytest.fixture

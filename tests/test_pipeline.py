@@ -10,14 +10,14 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from alerts import frame_queue, ingest, pipeline
+from alerts import frame_queue, pipeline
 from alerts.ingest import BacklogFullError, store_pixels
 from alerts.models import Alert, Frame, PendingMatch, Sighting
 from alerts.samples import compose, load
 from bankwatch import jobs
 from recognition.engine import get_engine
 from recognition.images import decode_image
-from tests.factories import enroll, make_subject
+from tests.factories import enroll, make_subject, recorded_frames
 
 
 @pytest.fixture
@@ -27,10 +27,10 @@ def robber(dataset):
 
 @pytest.fixture
 def queued(monkeypatch) -> list[tuple[Any, ...]]:
-    """The recognition jobs ingestion queues, with their arguments (the frame's bytes among them)."""
-    found: list[tuple[Any, ...]] = []
-    monkeypatch.setattr("alerts.ingest.enqueue", lambda name, *args: found.append(args))
-    return found
+    """The frames ingestion queues, as the arguments of their recognition job (the frame's bytes among
+    them); no job runs by itself."""
+    monkeypatch.setattr("alerts.ingest.enqueue", lambda name, *args: None)
+    return recorded_frames(monkeypatch)
 
 
 def _frame(camera, dataset: Path, queued, *names: str, seconds: float = 0.0) -> tuple[Any, ...]:
@@ -135,17 +135,17 @@ def test_a_frame_delivered_to_several_workers_at_once_makes_one_alert(camera_wit
     camera, _ = camera_with_token
     enroll(make_subject("Tran Van Robber"), "img1.jpg")
     jobs_queued: list[tuple[Any, ...]] = []
-    real_enqueue = ingest.enqueue
+    real_put = frame_queue.put
 
-    def enqueue(name: str, *args: Any) -> None:
-        jobs_queued.append(args)
-        real_enqueue(name, *args)
+    def put(job: frame_queue.Job) -> None:
+        jobs_queued.append(job.args())
+        real_put(job)
 
-    ingest.enqueue = enqueue
+    frame_queue.put = put
     try:
         _frame(camera, dataset, jobs_queued, "img2.jpg")  # queued once by the upload itself
     finally:
-        ingest.enqueue = real_enqueue
+        frame_queue.put = real_put
 
     def deliver(job: tuple[Any, ...]) -> Any:
         try:
