@@ -142,7 +142,7 @@ def test_a_capture_device_sends_frames_through_the_frame_api_with_its_cookie_and
 ):
     from alerts import frame_queue, ingest
 
-    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id, *job: None)  # recognition is not under test here
+    monkeypatch.setattr(ingest, "enqueue", lambda name, *args: None)  # recognition is not under test here
     browser = Client(enforce_csrf_checks=True)
     code, _ = issue_pairing_code(camera, "capture")
     assert pair_with_csrf(browser, code) == 302

@@ -92,7 +92,7 @@ def test_one_frame_of_another_camera_is_processed_before_a_flooding_cameras_back
     settings.JOB_BACKEND = "thread"
     settings.CAMERA_MAX_BACKLOG = 1000
     monkeypatch.setattr(jobs, "_executor", None)
-    monkeypatch.setattr(settings, "JOB_THREADS", 1)
+    settings.JOB_THREADS = 1
     a, _ = create_camera("Saigon Bank", "District 1", "Lobby")
     b, _ = create_camera("Mekong Bank", "Can Tho", "Door")
     processed: list[int] = []

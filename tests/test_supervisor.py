@@ -39,7 +39,14 @@ def events(monkeypatch) -> list[dict[str, Any]]:
 def queued(monkeypatch) -> list[int]:
     """Frames handed to the job queue, where they wait (recognition is not under test here)."""
     frame_ids: list[int] = []
-    monkeypatch.setattr(ingest, "enqueue", lambda name, frame_id, *job: frame_ids.append(frame_id))
+    real_put = frame_queue.put
+
+    def put(job: frame_queue.Job) -> None:
+        frame_ids.append(job.frame_id)
+        real_put(job)
+
+    monkeypatch.setattr(frame_queue, "put", put)
+    monkeypatch.setattr(ingest, "enqueue", lambda name, *args: None)
     return frame_ids
 
 
@@ -48,9 +55,11 @@ def recognised(monkeypatch) -> list[int]:
     """The cameras of frames queued, each done at once as a frame that matched no one."""
     camera_ids: list[int] = []
 
-    def done(name: str, frame_id: int, camera_id: int, *job: object) -> None:
-        camera_ids.append(camera_id)
-        frame_queue.finish(camera_id, frame_id)
+    def done(name: str, *args: object) -> None:
+        job = frame_queue.take()  # what the job would take: the fair next frame
+        assert job is not None
+        camera_ids.append(job.camera_id)
+        frame_queue.finish(job.camera_id, job.frame_id)
 
     monkeypatch.setattr(ingest, "enqueue", done)
     return camera_ids
