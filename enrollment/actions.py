@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from numpy.typing import NDArray
 
 from accounts.models import User
@@ -298,6 +299,8 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
             verdict = quality.check(image, engine.analyze(image))
             if verdict.accepted and verdict.face is not None:
                 verdict = _check_consistency(photo, verdict, engine.model_id)
+            if verdict.accepted and verdict.face is not None:
+                verdict = _check_duplicate(photo, verdict, engine.model_id)
             if verdict.accepted and verdict.face is not None and settings.MASKED_TEMPLATES:
                 masked = masked_embedding(engine, image, verdict.face)
     except Exception as exc:  # the job broke, not the photo: say so now rather than stay pending
@@ -339,6 +342,20 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
                 actor_label="enrollment",
                 subject_id=photo.subject_id,
                 model_id=engine.model_id,
+                **verdict.measures,
+            )
+        elif verdict.held_with is not None:
+            photo.status = ReferencePhoto.Status.HELD
+            photo.held_with_id = verdict.held_with
+            reason = _set_reason(photo, verdict.code, verdict.params)
+            photo.save()
+            record(
+                "photo.held",
+                photo,
+                actor_label="enrollment",
+                subject_id=photo.subject_id,
+                held_with=verdict.held_with,
+                reason=reason,
                 **verdict.measures,
             )
         else:
@@ -389,6 +406,84 @@ def _check_consistency(photo: ReferencePhoto, verdict: quality.Verdict, model_id
         measures,
         {"similarity": round(best, 2), "threshold": round(threshold, 2)},
     )
+
+
+def _check_duplicate(photo: ReferencePhoto, verdict: quality.Verdict, model_id: str) -> quality.Verdict:
+    """Hold a face that matches another subject's accepted template at this watchlist's threshold.
+
+    The same face under two subjects makes every alert for it name the wrong one of them, so a
+    curator decides (decide_duplicate): the same person (the photo moves to the other subject)
+    or different people (accepted here, with a note). Compared with the gallery's own snapshot
+    of matchable subjects, so it costs one matrix product, as a frame's search does.
+    """
+    from enrollment import gallery
+
+    assert verdict.face is not None
+    if photo.decision:
+        return verdict  # a curator has decided already
+    snapshot = gallery.snapshot()
+    if snapshot.size == 0 or snapshot.model_id != model_id:
+        return verdict
+    scores = snapshot.matrix @ np.asarray(verdict.face.embedding, dtype=np.float32)
+    own = snapshot.subject_ids[snapshot.template_subject] == photo.subject_id
+    scores[own | snapshot.template_masked] = -np.inf
+    row = int(np.argmax(scores))
+    subject = Subject.objects.select_related("watchlist").get(pk=photo.subject_id)
+    threshold = subject.watchlist.effective_threshold
+    best = float(scores[row])
+    if best < threshold:
+        return verdict
+    other = Subject.objects.select_related("watchlist").get(
+        pk=int(snapshot.subject_ids[snapshot.template_subject[row]])
+    )
+    params = {
+        "name": other.full_name,
+        "watchlist": other.watchlist.name,
+        "similarity": round(best, 2),
+        "threshold": round(threshold, 2),
+    }
+    measures = {**verdict.measures, "similarity_to_other_subject": round(best, 3)}
+    return quality.Verdict(False, "photo.same_face_as", verdict.face, measures, params, held_with=other.pk)
+
+
+@transaction.atomic
+def decide_duplicate(
+    photo: ReferencePhoto, decision: str, *, actor: User | None, request: HttpRequest | None = None, note: str = ""
+) -> ReferencePhoto:
+    """A curator's decision on a photo held as the same face as another subject's, audited.
+
+    same: the photo moves to the other subject and is enrolled there (its face agrees with that
+    subject's photos). different: it is enrolled on its own subject after all; the note says why.
+    """
+    locked = ReferencePhoto.objects.select_for_update().get(pk=photo.pk)
+    if locked.status != ReferencePhoto.Status.HELD:
+        raise ValidationError(gettext("This photo is not held for a decision."))
+    if decision == ReferencePhoto.Decision.SAME and locked.held_with_id is None:
+        raise ValidationError(gettext("The subject it matched is gone: decide “different people” instead."))
+    if decision == ReferencePhoto.Decision.DIFFERENT and not note.strip():
+        raise ValidationError(gettext("Say why these are different people: the note is kept with the decision."))
+    if decision not in ReferencePhoto.Decision.values:
+        raise ValidationError(gettext("Decide “same” or “different”."))
+    moved_from = locked.subject_id
+    if decision == ReferencePhoto.Decision.SAME:
+        locked.subject_id = locked.held_with_id  # type: ignore[assignment]
+    locked.decision, locked.decision_note = decision, note.strip()
+    locked.status = ReferencePhoto.Status.PENDING
+    _set_reason(locked, "", {})
+    locked.save()
+    record(
+        "photo.duplicate_decided",
+        locked,
+        actor=actor,
+        request=request,
+        decision=decision,
+        note=locked.decision_note,
+        held_with=locked.held_with_id,
+        subject_id=locked.subject_id,
+        moved_from=moved_from if moved_from != locked.subject_id else None,
+    )
+    queue_enrollment(locked)
+    return ReferencePhoto.objects.get(pk=locked.pk)  # enrolled already when jobs run inline
 
 
 def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":

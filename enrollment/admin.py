@@ -11,7 +11,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.helpers import ActionForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -83,7 +84,7 @@ def _thumbnail(photo: ReferencePhoto, kind: str, size: int = 64) -> str:
 
 
 def _status_badge(photo: ReferencePhoto) -> str:
-    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e", "failed": "#b3261e"}
+    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e", "failed": "#b3261e", "held": "#8a6d00"}
     return format_html(
         '<span class="photo-status" data-photo="{}" data-status="{}" data-poll="{}" style="color:{};font-weight:bold">'
         "{}</span><br><small>{}</small>",
@@ -143,6 +144,7 @@ class SubjectForm(forms.ModelForm):
 
 class PhotoInline(admin.TabularInline):
     model = ReferencePhoto
+    fk_name = "subject"
     fields = ["photo", "crop", "status_and_reason", "original_name", "uploaded_by", "uploaded_at"]
     readonly_fields = ["photo", "crop", "status_and_reason", "original_name", "uploaded_by", "uploaded_at"]
     extra = 0
@@ -405,6 +407,10 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         self._set_status(request, queryset, Subject.Status.ACTIVE)
 
 
+class DecisionActionForm(ActionForm):
+    note = forms.CharField(label=_("note"), required=False, max_length=500)
+
+
 class PhotoForm(forms.ModelForm):
     class Meta:
         model = ReferencePhoto
@@ -432,7 +438,8 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         "processed_at",
         "templates_made",
     ]
-    actions = ["rerun_enrollment"]
+    actions = ["rerun_enrollment", "decide_same_person", "decide_different_people"]
+    action_form = DecisionActionForm
     change_list_template = "admin/enrollment/referencephoto/change_list.html"
 
     class Media:
@@ -482,6 +489,26 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         upload = form.cleaned_data["image"]
         created = actions.add_photo(obj.subject, upload.read(), upload.name, uploaded_by=request.user, request=request)  # type: ignore[arg-type]
         obj.pk, obj.image = created.pk, created.image
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto], decision: str) -> None:
+        note = request.POST.get("note", "")
+        decided = 0
+        for photo in queryset:
+            try:
+                actions.decide_duplicate(photo, decision, actor=request.user, request=request, note=note)  # type: ignore[arg-type]
+                decided += 1
+            except ValidationError as exc:
+                messages.error(request, f"{photo}: {' '.join(exc.messages)}")
+        if decided:
+            self.message_user(request, gettext("%(count)s photo(s) decided.") % {"count": decided}, messages.SUCCESS)
+
+    @admin.action(description=_("Held photo: the same person as the matching subject (move it there)"))
+    def decide_same_person(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
+        self._decide(request, queryset, ReferencePhoto.Decision.SAME)
+
+    @admin.action(description=_("Held photo: different people (accept it here; say why in the note)"))
+    def decide_different_people(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:
+        self._decide(request, queryset, ReferencePhoto.Decision.DIFFERENT)
 
     @admin.action(description=_("Check again and rebuild the template"))
     def rerun_enrollment(self, request: HttpRequest, queryset: QuerySet[ReferencePhoto]) -> None:

@@ -71,6 +71,9 @@ class PhotoSerializer(serializers.ModelSerializer):
             "id",
             "subject",
             "status",
+            "held_with",
+            "decision",
+            "decision_note",
             "rejection_code",
             "rejection_params",
             "rejection_reason",
@@ -131,6 +134,11 @@ class SubjectSerializer(serializers.ModelSerializer):
             "photos",
         ]
         read_only_fields = ["added_at", "status_changed_at"]
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=ReferencePhoto.Decision.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class UploadSerializer(serializers.Serializer):
@@ -258,6 +266,21 @@ class PhotoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Dest
 
     def perform_destroy(self, instance: ReferencePhoto) -> None:
         actions.delete_photo(instance, actor=self.request.user, request=self.request)
+
+    @extend_schema(request=DecisionSerializer, responses={202: PhotoSerializer})
+    @action(detail=True, methods=["post"])
+    def decision(self, request: Request, pk: str | None = None) -> Response:
+        """A curator's decision on a photo held as the same face as another subject's: same or different."""
+        decision = DecisionSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        photo = actions.decide_duplicate(
+            self.get_object(),
+            decision.validated_data["decision"],
+            actor=request.user,
+            request=request,
+            note=decision.validated_data.get("note", ""),
+        )
+        return Response(PhotoSerializer(photo).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         parameters=[

@@ -192,7 +192,7 @@ def progress(job: ImportJob) -> dict[str, Any]:
     rejected = [
         {"photo": p.original_name, "subject": p.subject.full_name, "reason": p.reason(), "code": p.rejection_code}
         for p in photos
-        if p.status in (ReferencePhoto.Status.REJECTED, ReferencePhoto.Status.FAILED)
+        if p.status in (ReferencePhoto.Status.REJECTED, ReferencePhoto.Status.FAILED, ReferencePhoto.Status.HELD)
     ]
     subjects = Subject.objects.filter(import_job=job).annotate(
         accepted=Count("photos", filter=Q(photos__status=ReferencePhoto.Status.ACCEPTED)),

@@ -170,6 +170,12 @@ class ReferencePhoto(models.Model):
         REJECTED = "rejected", _("Rejected")
         # The job itself broke (weights missing, storage down…): not a verdict on the photo.
         FAILED = "failed", _("Failed")
+        # The face matches another subject's accepted photo: a curator decides (actions.decide_duplicate).
+        HELD = "held", _("Held for a curator")
+
+    class Decision(models.TextChoices):
+        SAME = "same", _("Same person: move the photo to the matching subject")
+        DIFFERENT = "different", _("Different people: accept it here")
 
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("photo"), upload_to="enrollment/photos/")
@@ -190,6 +196,12 @@ class ReferencePhoto(models.Model):
         "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="photos", editable=False
     )
     original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    # The same face twice: the other subject it matched, and what a curator decided about it.
+    held_with = models.ForeignKey(
+        Subject, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True, editable=False)
+    decision_note = models.TextField(blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"{self.subject} #{self.pk}"

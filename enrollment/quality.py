@@ -40,6 +40,7 @@ class Verdict:
     face: Face | None = None  # the subject's face: the largest one
     measures: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    held_with: int | None = None  # another subject with this face: held for a curator, neither accepted nor rejected
 
     @property
     def reason(self) -> str:

@@ -34,6 +34,10 @@ MESSAGES: dict[str, Promise] = {
         "Does not look like this subject's other accepted photos (similarity %(similarity)s, %(threshold)s "
         "needed): check that it shows the same person."
     ),
+    "photo.same_face_as": _(
+        "The same face as “%(name)s” of “%(watchlist)s” (similarity %(similarity)s, %(threshold)s matches): "
+        "a curator decides whether it is the same person."
+    ),
     "photo.missing_file": _("The photo file is missing from storage: upload it again."),
     "photo.job_failed": _("Enrollment failed (%(error)s): check the server, then check the photo again."),
     "photo.too_large": _("Photo %(size)s; at most %(limit)s."),
