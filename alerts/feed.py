@@ -2,7 +2,8 @@
 
 `emit(alert, kind)` writes the AlertEvent row (so a reconnecting client can catch up)
 and, once the transaction commits, publishes it to the channel-layer groups of the
-alert's branch and bank, and of the police when the alert has been escalated.
+alert's branch and bank, and of the police when the alert has been escalated, and queues
+it for the integrations (webhooks, MQTT: integrations/tasks.py announce_alert_event).
 """
 
 from typing import Any
@@ -13,6 +14,7 @@ from django.urls import reverse
 from accounts.scope import bank_group, branch_group, police_group
 from alerts.models import Alert, AlertEvent
 from bankwatch.events import publish
+from bankwatch.jobs import enqueue
 
 
 def serialize_alert(alert: Alert) -> dict[str, Any]:
@@ -91,4 +93,5 @@ def emit(alert: Alert, kind: str) -> AlertEvent:
     )
     message = {"type": kind, "event_id": event.pk, "alert": event.payload}
     transaction.on_commit(lambda: publish(groups_for(event), message))
+    enqueue("integrations.announce_alert_event", event.pk)  # webhooks and MQTT, after commit, off this thread
     return event

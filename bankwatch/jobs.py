@@ -5,6 +5,10 @@ JOB_BACKEND is "celery", or to a pool of worker threads inside this process in t
 mode. Either way the job starts only after the current transaction commits, and never inside
 the request.
 
+A task may name its own lane (`@shared_task(..., lane="outbound")`): in the embedded mode each lane
+has its own threads, so that jobs waiting on the outside world (webhook deliveries, MQTT) never
+hold up a recognition job, and the other way round.
+
 Tasks are named, never imported, by the code that queues them: a task module imports the
 domain code it calls (`alerts/tasks.py` -> `alerts/pipeline.py`), never the reverse, and this
 module is the one registry that resolves a name to its task.
@@ -21,18 +25,20 @@ from django.db import close_old_connections, transaction
 
 logger = logging.getLogger(__name__)
 
-_executor: ThreadPoolExecutor | None = None
+_executors: dict[str, ThreadPoolExecutor] = {}
 _executor_lock = threading.Lock()
+DEFAULT_LANE = "default"
 _pending: set[Future[Any]] = set()
 _registry_lock = threading.Lock()
 
 
-def executor() -> ThreadPoolExecutor:
-    global _executor
+def executor(lane: str = DEFAULT_LANE) -> ThreadPoolExecutor:
     with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings.JOB_THREADS, thread_name_prefix="bankwatch-job")
-        return _executor
+        if lane not in _executors:
+            threads = settings.JOB_THREADS if lane == DEFAULT_LANE else settings.OUTBOUND_JOB_THREADS
+            prefix = "bankwatch-job" if lane == DEFAULT_LANE else f"bankwatch-{lane}"
+            _executors[lane] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=prefix)
+        return _executors[lane]
 
 
 def task(name: str) -> Task:
@@ -65,7 +71,7 @@ def _submit(job: Task, args: tuple[Any, ...]) -> None:
     if settings.JOB_BACKEND == "celery":
         job.apply_async(args=args)
         return
-    future = executor().submit(_run_in_thread, job, args)
+    future = executor(getattr(job, "lane", DEFAULT_LANE)).submit(_run_in_thread, job, args)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
 

@@ -178,6 +178,8 @@ CACHES = {
 # "celery": jobs go through the broker to `celery -A bankwatch worker` processes.
 JOB_BACKEND = envchoice("BANKWATCH_JOB_BACKEND", "celery" if REDIS_URL else "thread", ("thread", "celery"))
 JOB_THREADS = envint("BANKWATCH_JOB_THREADS", 2, minimum=1)
+# Threads for the jobs that wait on other systems (webhook deliveries, MQTT), beside JOB_THREADS.
+OUTBOUND_JOB_THREADS = envint("BANKWATCH_OUTBOUND_JOB_THREADS", 2, minimum=1)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
@@ -438,6 +440,21 @@ DEFAULT_FROM_EMAIL = envstr("BANKWATCH_EMAIL_FROM", "BankWatch <bankwatch@localh
 API_KEY_RATE = envstr("BANKWATCH_API_KEY_RATE", "600/minute")
 if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", API_KEY_RATE):
     raise ImproperlyConfigured(f"BANKWATCH_API_KEY_RATE={API_KEY_RATE!r} must look like 600/minute")
+# The address people and systems reach BankWatch at, for the links in webhooks, MQTT messages and mail.
+PUBLIC_URL = envstr("BANKWATCH_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Webhook deliveries (integrations/webhooks.py): each try waits this long at most for an answer; a
+# failed one is tried again after RETRY_BASE seconds, doubling up to RETRY_MAX, for RETRY_HOURS in all.
+WEBHOOK_TIMEOUT_SECONDS = envfloat("BANKWATCH_WEBHOOK_TIMEOUT_SECONDS", 5.0, low=0.1, high=60.0)
+WEBHOOK_RETRY_BASE_SECONDS = envfloat("BANKWATCH_WEBHOOK_RETRY_BASE_SECONDS", 30.0, low=0.0, high=3600.0)
+WEBHOOK_RETRY_MAX_SECONDS = envfloat("BANKWATCH_WEBHOOK_RETRY_MAX_SECONDS", 3600.0, low=0.0, high=86400.0)
+WEBHOOK_RETRY_HOURS = envfloat("BANKWATCH_WEBHOOK_RETRY_HOURS", 24.0, low=0.0, high=168.0)
+CELERY_BEAT_SCHEDULE["webhook-retries"] = {"task": "integrations.retry_webhooks", "schedule": 10.0}
+# MQTT (integrations/mqtt.py): mqtt://[user:password@]host[:port] or mqtts://…; empty: no MQTT.
+MQTT_URL = envstr("BANKWATCH_MQTT_URL", "")
+if MQTT_URL and not MQTT_URL.startswith(("mqtt://", "mqtts://")):
+    raise ImproperlyConfigured(f"BANKWATCH_MQTT_URL={MQTT_URL!r} must start with mqtt:// or mqtts://")
+MQTT_TOPIC_PREFIX = envstr("BANKWATCH_MQTT_TOPIC_PREFIX", "bankwatch")
+MQTT_TIMEOUT_SECONDS = envfloat("BANKWATCH_MQTT_TIMEOUT_SECONDS", 5.0, low=0.1, high=60.0)
 
 # --- Language and time ----------------------------------------------------
 LANGUAGE_CODE = envstr("BANKWATCH_LANGUAGE", "vi")

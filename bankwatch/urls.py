@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("cases.api_urls")),
     path("api/v1/", include("cameras.api_urls")),
     path("api/v1/", include("enrollment.api_urls")),
+    path("api/v1/", include("integrations.api_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script from a URL of ours: no inline script (bankwatch/headers.py).

@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 from accounts.scope import bank_group, branch_group
 from audit.log import record
 from bankwatch.events import publish
+from bankwatch.jobs import enqueue
 from cameras.models import Camera
 
 logger = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ def change_health(camera_id: int, status: str, detail: str = "") -> bool:
         payload = serialize_camera(camera)
         groups = [branch_group(camera.branch_id), bank_group(camera.branch.bank_id)]
         transaction.on_commit(lambda: publish(groups, {"type": "camera.updated", "camera": payload}))
+        enqueue("integrations.announce_camera", payload)  # webhooks and MQTT, after commit
     logger.info("camera %s: %s -> %s", camera_id, previous, status)
     return True
 

@@ -10,6 +10,7 @@ from alerts.access import alerts_visible_to, can_run_cases
 from alerts.actions import NotAllowedError, ReviewError, transition
 from alerts.models import Alert
 from audit.log import record
+from bankwatch.jobs import enqueue
 from cases.models import Case, CaseNote, LegalHold
 
 
@@ -33,6 +34,7 @@ def open_case(alert: Alert, user: User, *, version: int, note: str = "", request
         )
         case = Case.objects.create(alert=alert, opened_by=user)
         record("case.opened", case, actor=user, request=request, alert_id=alert.pk)
+        enqueue("integrations.announce_case", "case.opened", case.pk)  # webhooks, after commit
         # Under investigation: the alert, its sightings and their images are evidence from now on.
         hold = LegalHold.objects.create(case=case, alert=alert, placed_by=user, reason="case opened")
         record("hold.placed", hold, actor=user, request=request, case_id=case.pk, alert_id=alert.pk)
@@ -74,6 +76,7 @@ def close_case(case: Case, user: User, outcome: str, *, version: int, request: H
         )
         case.refresh_from_db()
         record("case.closed", case, actor=user, request=request, outcome=case.outcome)
+        enqueue("integrations.announce_case", "case.closed", case.pk)
     return case
 
 

@@ -1,4 +1,5 @@
-"""State changes of integrations, each writing the row and its audit entry together: API keys (create, revoke)."""
+"""State changes of integrations, each writing the row and its audit entry together:
+API keys (create, revoke) and webhooks (add, replay a delivery)."""
 
 import secrets
 from datetime import datetime
@@ -8,12 +9,14 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.actions import create_user
 from accounts.models import Role, User
 from audit.log import record
-from integrations.models import ApiKey
+from integrations.models import EVENT_TYPES, ApiKey, Webhook, WebhookDelivery
+from organizations.models import Bank
 
 BANK_ADMINS = "bank administrators"
 # What a bank administrator may do beyond their role: the bank's cameras (cameras/api.py) and
@@ -97,3 +100,45 @@ def revoke_api_key(api_key: ApiKey, *, by: str = "manage.py") -> bool:
     api_key.refresh_from_db()
     record("api_key.revoked", api_key, actor_label=by, name=api_key.name)
     return True
+
+
+@transaction.atomic
+def add_webhook(
+    url: str,
+    *,
+    bank_name: str = "",
+    jurisdiction: str = "",
+    events: tuple[str, ...] = (),
+    created_by: str = "manage.py",
+) -> tuple[Webhook, str]:
+    """An endpoint of one bank or one police jurisdiction; returns it and its signing secret, shown once."""
+    from integrations.webhooks import check_url, encrypt_secret
+
+    if bool(bank_name) == bool(jurisdiction):
+        raise ValidationError("give a bank or a jurisdiction, not both")
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise ValidationError(f"unknown events {unknown}; use {', '.join(EVENT_TYPES)}")
+    check_url(url)
+    bank = Bank.objects.filter(name=bank_name).first() if bank_name else None
+    if bank_name and bank is None:
+        raise ValidationError(f"no bank named {bank_name!r}")
+    secret = f"whsec_{secrets.token_urlsafe(32)}"
+    webhook = Webhook.objects.create(
+        bank=bank, jurisdiction=jurisdiction.strip(), url=url, secret=encrypt_secret(secret), events=list(events)
+    )
+    record("webhook.added", webhook, actor_label=created_by, url=url, bank=bank_name, jurisdiction=jurisdiction)
+    return webhook, secret
+
+
+@transaction.atomic
+def replay_delivery(delivery: WebhookDelivery, user: User, *, request: HttpRequest | None = None) -> WebhookDelivery:
+    """Send a logged event again as a new delivery (the log keeps the old one as it was)."""
+    from bankwatch.jobs import enqueue
+
+    again = WebhookDelivery.objects.create(
+        webhook=delivery.webhook, event_id=delivery.event_id, event_type=delivery.event_type, payload=delivery.payload
+    )
+    record("webhook.replayed", delivery, actor=user, request=request, new_delivery_id=again.pk)
+    enqueue("integrations.deliver_webhook", again.pk)
+    return again

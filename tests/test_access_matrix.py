@@ -35,7 +35,8 @@ from cameras.models import Camera
 from cases.actions import open_case
 from cases.models import Case, CaseNote, LegalHold
 from enrollment.models import FaceTemplate, ReferencePhoto
-from integrations.actions import create_api_key
+from integrations.actions import add_webhook, create_api_key
+from integrations.models import WebhookDelivery
 from privacy.actions import produce_report, record_breach, record_request
 from privacy.models import Breach
 from tests.factories import frames_queued, make_alert, make_sighting, make_subject, random_embedding
@@ -152,6 +153,14 @@ MATRIX: dict[str, Entry] = {
     "api/v1/cameras/<int:camera_id>/": Entry(
         roles("alice", "alice_key", "admin_key", "audrey"), kwargs=lambda w: {"camera_id": w["camera"].pk}
     ),
+    # The webhook log: the bank's administrators only (not its readers, not another bank's).
+    "api/v1/webhooks/": Entry(roles("admin_key"), listed=lambda w: w["webhook"].pk),
+    "api/v1/webhooks/<int:webhook_id>/deliveries/": Entry(
+        roles("admin_key"), kwargs=lambda w: {"webhook_id": w["webhook"].pk}, listed=lambda w: w["delivery"].pk
+    ),
+    "api/v1/webhook-deliveries/<int:delivery_id>/replay": Entry(
+        roles("admin_key"), "POST", lambda w: {"delivery_id": w["delivery"].pk}
+    ),
     "api/v1/cameras/<int:camera_id>/rotate-token": Entry(
         roles("admin_key"), "POST", lambda w: {"camera_id": w["camera"].pk}, body=lambda w, u: {"grace_seconds": 60}
     ),
@@ -259,6 +268,8 @@ def world(cast, settings) -> dict[str, Any]:
         with_case = escalated(name)
         cases.append(open_case(with_case, cast["paula"], version=with_case.version))
     keys = _keys()
+    webhook, _ = add_webhook("https://vms.saigonbank.example/hooks", bank_name="Saigon Bank")
+    delivery = WebhookDelivery.objects.create(webhook=webhook, event_id="e1", event_type="alert.created", payload={})
     other_camera, _ = create_camera("Saigon Bank", "District 3", "Back door")
     officer = cast["dora"]
     privacy_report, _ = produce_report("html", actor=officer)
@@ -271,6 +282,8 @@ def world(cast, settings) -> dict[str, Any]:
         "camera": camera,
         "devices": devices,
         "keys": keys,
+        "webhook": webhook,
+        "delivery": delivery,
         "alert": alert,
         "sighting": sighting,
         "photo": photo,
@@ -324,6 +337,7 @@ def state() -> tuple[Any, ...]:
         frames_queued(),
         list(User.objects.order_by("id").values_list("id", "language")),
         list(Camera.objects.order_by("id").values_list("id", "token_hash", "name", "is_active")),
+        WebhookDelivery.objects.count(),
     )
 
 
