@@ -25,7 +25,8 @@ from django.db import close_old_connections, transaction
 
 logger = logging.getLogger(__name__)
 
-_executors: dict[str, ThreadPoolExecutor] = {}
+_executor: ThreadPoolExecutor | None = None  # the default lane's (a benchmark resets it)
+_lanes: dict[str, ThreadPoolExecutor] = {}
 _executor_lock = threading.Lock()
 DEFAULT_LANE = "default"
 _pending: set[Future[Any]] = set()
@@ -33,12 +34,16 @@ _registry_lock = threading.Lock()
 
 
 def executor(lane: str = DEFAULT_LANE) -> ThreadPoolExecutor:
+    global _executor
     with _executor_lock:
-        if lane not in _executors:
-            threads = settings.JOB_THREADS if lane == DEFAULT_LANE else settings.OUTBOUND_JOB_THREADS
-            prefix = "bankwatch-job" if lane == DEFAULT_LANE else f"bankwatch-{lane}"
-            _executors[lane] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=prefix)
-        return _executors[lane]
+        if lane == DEFAULT_LANE:
+            if _executor is None:
+                _executor = ThreadPoolExecutor(max_workers=settings.JOB_THREADS, thread_name_prefix="bankwatch-job")
+            return _executor
+        if lane not in _lanes:
+            threads = settings.OUTBOUND_JOB_THREADS
+            _lanes[lane] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"bankwatch-{lane}")
+        return _lanes[lane]
 
 
 def task(name: str) -> Task:

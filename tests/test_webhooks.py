@@ -107,7 +107,7 @@ def test_a_slow_receiver_does_not_slow_the_recognition_job(cast, receiver, datas
     from alerts.ingest import store_pixels
     from alerts.samples import compose, load
     from recognition.engine import get_engine
-    from tests.factories import enroll
+    from tests.factories import enroll, recorded_frames
 
     settings.AGREEMENT_STRONG_MARGIN = 0.0  # one matching frame raises the alert
     settings.WEBHOOK_TIMEOUT_SECONDS = 10
@@ -116,9 +116,9 @@ def test_a_slow_receiver_does_not_slow_the_recognition_job(cast, receiver, datas
     camera, _ = create_camera("Saigon Bank", "District 1", "Lobby")
     enroll(make_subject("Tran Van Robber"), "img1.jpg")
     get_engine()
-    queued: list[tuple] = []
     with monkeypatch.context() as patch:  # the frames' jobs, to run them here and time them
-        patch.setattr("alerts.ingest.enqueue", lambda name, *args: queued.append(args))
+        patch.setattr("alerts.ingest.enqueue", lambda name, *args: None)
+        queued = recorded_frames(patch)
         store_pixels(camera, compose([load(dataset / "img2.jpg")]), captured_at=timezone.now())
         store_pixels(camera, compose([load(dataset / "img4.jpg")]), captured_at=timezone.now())
     started = time.monotonic()
