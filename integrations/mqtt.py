@@ -9,18 +9,18 @@ under "onvif" (integrations/tasks.py onvif_face).
 """
 
 import json
-import logging
+import os
+import socket
 import ssl
 import threading
 import unicodedata
+import uuid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
 from django.conf import settings
 from django.utils.text import slugify
-
-logger = logging.getLogger(__name__)
 
 _client: paho.Client | None = None
 _client_url = ""
@@ -39,7 +39,9 @@ def topic(bank: str, branch: str, event_type: str) -> str:
 
 def _connect(url: str) -> paho.Client:
     parts = urlsplit(url)
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"bankwatch-{threading.get_ident()}")
+    # Unique per process: a broker drops the older of two connections with one client id.
+    client_id = f"bankwatch-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id)
     if parts.username:
         client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
     if parts.scheme == "mqtts":
