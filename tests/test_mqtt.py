@@ -86,6 +86,7 @@ def test_an_alert_is_published_once_to_its_topic_and_another_banks_subscriber_he
     assert event["type"] == "alert.created" and event["data"]["id"] == alert.pk
     onvif = event["onvif"]
     x, y, w, h = alert.box
+    assert alert.score is not None
     assert onvif["Topic"] == "tns1:RuleEngine/FaceRecognition/Recognition"
     assert onvif["Data"] == {
         "Likelihood": round(alert.score, 4),
