@@ -302,6 +302,28 @@ def delete_for_request(
     return summary
 
 
+def answer_request(
+    data_request: DataRequest,
+    status: str,
+    answer: str,
+    *,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> DataRequest:
+    """Close a request in words: a correction made (the curators change the subject), or a refusal
+    with its legal reason (a watchlist entry the police still need, for instance)."""
+    _check(actor)
+    if status not in (DataRequest.Status.ANSWERED, DataRequest.Status.REFUSED) or not answer.strip():
+        raise ValueError("an answer needs its text, and answered or refused")
+    with transaction.atomic():
+        DataRequest.objects.filter(pk=data_request.pk).update(
+            status=status, answer=answer.strip(), answered_at=timezone.now()
+        )
+        data_request.refresh_from_db()
+        record("privacy.request_answered", data_request, actor=actor, request=request, status=status)
+    return data_request
+
+
 def audit_excerpt(start: datetime, end: datetime, limit: int = 500) -> list[dict[str, Any]]:
     entries = AuditEntry.objects.filter(at__gte=start, at__lte=end).order_by("at", "id")[:limit]
     return [

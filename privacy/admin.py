@@ -237,6 +237,11 @@ class DataRequestAdmin(OfficerOnly, admin.ModelAdmin):
                 elif step == "export":
                     content = actions.export_for_request(data_request, actor=_user(request), request=request)
                     return _download(content, f"bankwatch-access-{data_request.pk}.zip", "application/zip")
+                elif step in ("answered", "refused"):
+                    actions.answer_request(
+                        data_request, step, request.POST.get("answer", ""), actor=_user(request), request=request
+                    )
+                    self.message_user(request, gettext("Answer recorded."), messages.SUCCESS)
                 elif step == "delete":
                     actions.delete_for_request(data_request, actor=_user(request), request=request)
                     self.message_user(

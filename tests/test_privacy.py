@@ -424,14 +424,27 @@ def test_the_officer_records_answers_holds_and_registers_through_the_admin(cast,
     received = timezone.now() - timedelta(days=5)
     response = dora.post(
         "/admin/privacy/datarequest/add/",
-        {"kind": "access", "requester": "Tran Thi B", "contact": "0903 000 000",
-         "received_at_0": timezone.localtime(received).strftime("%Y-%m-%d"),
-         "received_at_1": timezone.localtime(received).strftime("%H:%M:%S"), "details": ""},
+        {
+            "kind": "access",
+            "requester": "Tran Thi B",
+            "contact": "0903 000 000",
+            "received_at_0": timezone.localtime(received).strftime("%Y-%m-%d"),
+            "received_at_1": timezone.localtime(received).strftime("%H:%M:%S"),
+            "details": "",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     request = DataRequest.objects.get(requester="Tran Thi B")
     assert request.recorded_by == cast["dora"] and request.deadline < timezone.now()
     assert "overdue" in dora.get("/admin/privacy/datarequest/").content.decode()
+
+    answered = dora.post(
+        f"/admin/privacy/datarequest/{request.pk}/answer/",
+        {"step": "refused", "answer": "Listed under warrant 12/2026."},
+    )
+    assert answered.status_code == 302
+    request.refresh_from_db()
+    assert request.status == DataRequest.Status.REFUSED and request.answer == "Listed under warrant 12/2026."
 
     alert = make_alert(camera, make_subject())
     assert dora.post("/admin/cases/legalhold/add/", {"alert": alert.pk, "reason": "police letter 9"}).status_code == 302
@@ -444,9 +457,15 @@ def test_the_officer_records_answers_holds_and_registers_through_the_admin(cast,
     found = timezone.localtime(timezone.now() + timedelta(seconds=1))
     response = dora.post(
         "/admin/privacy/breach/add/",
-        {"what": "export left on a shared drive", "found_at_0": found.strftime("%Y-%m-%d"),
-         "found_at_1": found.strftime("%H:%M:%S"), "data_affected": "one evidence zip", "people_affected": 1,
-         "actions_taken": "deleted", "notifications": "A05 the same day"},
+        {
+            "what": "export left on a shared drive",
+            "found_at_0": found.strftime("%Y-%m-%d"),
+            "found_at_1": found.strftime("%H:%M:%S"),
+            "data_affected": "one evidence zip",
+            "people_affected": 1,
+            "actions_taken": "deleted",
+            "notifications": "A05 the same day",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     breach = Breach.objects.get()
@@ -461,5 +480,10 @@ def test_the_officer_records_answers_holds_and_registers_through_the_admin(cast,
     bank.refresh_from_db()
     assert bank.recognition_notice_en == "Recognition cameras."
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
-        "privacy.request_recorded", "hold.placed", "hold.released", "privacy.breach_recorded", "privacy.notice_changed"
+        "privacy.request_recorded",
+        "privacy.request_answered",
+        "hold.placed",
+        "hold.released",
+        "privacy.breach_recorded",
+        "privacy.notice_changed",
     }
