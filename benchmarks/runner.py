@@ -11,7 +11,9 @@ from typing import Any
 from benchmarks import cpu
 from enrollment.gallery.hnsw import HNSW
 
-SECTIONS = ("frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet", "streams")
+SECTIONS = (
+    "frames", "scaling", "stages", "identification", "search", "pipeline", "production", "fleet", "streams", "history",
+)  # fmt: skip
 # The production-mode latency runs against these (a database named bw_bench is created and dropped).
 PRODUCTION_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bw_bench")
 PRODUCTION_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -155,6 +157,13 @@ def streams_section(run: Run) -> Any:
     return streams(run.dataset, run.quick, run.log)
 
 
+def history_section(run: Run) -> Any:
+    """A year of a city's alerts, sightings, feed events and audit entries: the pages people wait on."""
+    from benchmarks.history import history
+
+    return history(run.quick, run.log)
+
+
 STEPS: dict[str, Callable[[Run], Any]] = {
     "frames": frames,
     "scaling": scaling,
@@ -165,6 +174,7 @@ STEPS: dict[str, Callable[[Run], Any]] = {
     "production": production,
     "fleet": fleet_section,
     "streams": streams_section,
+    "history": history_section,
 }
 
 
