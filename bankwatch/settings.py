@@ -524,6 +524,8 @@ RETENTION_DISMISSED_ALERT_DAYS = envint("BANKWATCH_RETENTION_DISMISSED_ALERT_DAY
 RETENTION_EXPIRED_SUBJECT_DAYS = envint("BANKWATCH_RETENTION_EXPIRED_SUBJECT_DAYS", 0, minimum=0)
 RETENTION_OPEN_ALERT_DAYS = envint("BANKWATCH_RETENTION_OPEN_ALERT_DAYS", 30, minimum=1)
 RETENTION_FEED_EVENT_DAYS = envint("BANKWATCH_RETENTION_FEED_EVENT_DAYS", 7, minimum=1)
+# Rows deleted per statement when retention purges a log (a short lock each, however much is due).
+PURGE_BATCH_ROWS = envint("BANKWATCH_PURGE_BATCH_ROWS", 5000, minimum=1)
 RETENTION_FRAME_MAX_HOURS = envint("BANKWATCH_RETENTION_FRAME_MAX_HOURS", 24, minimum=1)
 RETENTION_IMPORT_DAYS = envint("BANKWATCH_RETENTION_IMPORT_DAYS", 1, minimum=0)
 # A covered-face event's images (no one was identified) go this long after it was last seen,

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import frames, history, identification, latency, pipeline, search, streams
+from benchmarks import frames, identification, latency, pipeline, search, streams, year
 
 PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "frame_rates": frames.frame_rates,
@@ -15,5 +15,5 @@ PARTS: dict[str, Callable[..., dict[str, Any]]] = {
     "production_latency": latency.production_latency,
     "pipeline": pipeline.run,
     "read_streams": streams.read_streams,
-    "history_queries": history.history_queries,
+    "history_queries": year.history_queries,
 }

@@ -418,15 +418,51 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
 ]
 
 
-FLEET_START, FLEET_END = "<!-- fleet -->", "<!-- /fleet -->"
+def _history(results: dict[str, Any]) -> list[str]:
+    found = results["history"]
+    lines = ["## A year of data (`bench --sections history`)", ""]
+    if {"error", "skipped"} & set(found):
+        return [*lines, f"Not measured: {found.get('skipped') or found.get('error')}"]
+    volume = found["volume"]
+    lines += [
+        f"A private PostgreSQL filled by SQL with {volume['days']} days of {volume['cameras']:,} cameras "
+        f"({volume['branches']:,} branches, {volume['banks']} banks, {volume['subjects']:,} subjects) at "
+        f"{volume['alerts_per_camera_day']} alert a camera a day: {volume['alerts']:,} alerts, "
+        f"{volume['sightings']:,} sightings, {volume['feed_events']:,} feed events, "
+        f"{volume['audit_entries']:,} audit entries, {volume['database_mb']:,} MB (`benchmarks/year.py`). "
+        "Each page through the real views, 20 times, as the user who waits on it.",
+        "",
+        "| what | p50 ms | p95 ms | aim: p95 ≤ 200 ms |",
+        "|---|---|---|---|",
+    ]
+    for name, timing in found["timings"].items():
+        lines.append(
+            f"| {name.replace('_', ' ')} | {_fmt(timing['p50_ms'])} | {_fmt(timing['p95_ms'])} | "
+            f"{_mark(timing['p95_ms'] <= 200)} |"
+        )
+    purge = found["retention_feed_purge"]
+    lines += [
+        "",
+        f"Retention purged {purge['purged']:,} feed events in {purge['seconds']} s in {purge['statements']} "
+        f"statements; the longest took {purge['longest_statement_s']} s (how long a lock is held).",
+    ]
+    return lines
 
 
-def splice_fleet(existing: str, results: dict[str, Any]) -> str:
-    """docs/benchmarks.md with its fleet section replaced (a `--sections fleet` run keeps the others)."""
-    block = "\n".join([FLEET_START, *_fleet(results), FLEET_END])
-    if FLEET_START in existing and FLEET_END in existing:
-        head, rest = existing.split(FLEET_START, 1)
-        return head + block + rest.split(FLEET_END, 1)[1]
+SECTIONS.append(("history", _history))
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name} -->", f"<!-- /{name} -->"
+
+
+def splice(existing: str, name: str, results: dict[str, Any]) -> str:
+    """docs/benchmarks.md with one section replaced (a `--sections fleet` or `history` run keeps the others)."""
+    start, end = _markers(name)
+    block = "\n".join([start, *dict(SECTIONS)[name](results), end])
+    if start in existing and end in existing:
+        head, rest = existing.split(start, 1)
+        return head + block + rest.split(end, 1)[1]
     marker = "## How it is measured"
     if marker in existing:
         head, rest = existing.split(marker, 1)
@@ -445,8 +481,8 @@ def markdown(results: dict[str, Any], history: str) -> str:
         lines.append("")
         if "error" in results[name]:
             lines.append(f"**{name}: failed** — `{results[name]['error'][:500]}`")
-        elif name == "fleet":
-            lines += [FLEET_START, *section(results), FLEET_END]
+        elif name in ("fleet", "history"):
+            lines += [_markers(name)[0], *section(results), _markers(name)[1]]
         else:
             lines += section(results)
     lines += ["", HOW, history]
@@ -561,8 +597,8 @@ def write(results: dict[str, Any], docs: Path, sections: tuple[str, ...] = ()) -
     fleet alone replaces only its section of an existing page. docs/fleet.png after a fleet run."""
     docs.mkdir(parents=True, exist_ok=True)
     page = docs / "benchmarks.md"
-    if sections == ("fleet",) and page.exists():
-        page.write_text(splice_fleet(page.read_text(), results))
+    if len(sections) == 1 and sections[0] in ("fleet", "history") and page.exists():
+        page.write_text(splice(page.read_text(), sections[0], results))
     else:
         history = HISTORY_FILE.read_text() if HISTORY_FILE.exists() else ""
         page.write_text(markdown(results, history))

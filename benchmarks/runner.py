@@ -159,7 +159,7 @@ def streams_section(run: Run) -> Any:
 
 def history_section(run: Run) -> Any:
     """A year of a city's alerts, sightings, feed events and audit entries: the pages people wait on."""
-    from benchmarks.history import history
+    from benchmarks.year import history
 
     return history(run.quick, run.log)
 

@@ -223,8 +223,19 @@ def close_stale_open_alerts(now: datetime) -> int:
 
 
 def purge_feed_events(now: datetime) -> int:
+    """Delete the feed log past its retention in batches of BANKWATCH_PURGE_BATCH_ROWS, oldest first:
+    a year's backlog is many short statements, never one that locks the log for seconds."""
     cutoff = now - timedelta(days=settings.RETENTION_FEED_EVENT_DAYS)
-    deleted, _ = AlertEvent.objects.filter(created_at__lt=cutoff).delete()
+    deleted = 0
+    while True:
+        batch = list(
+            AlertEvent.objects.filter(created_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: settings.PURGE_BATCH_ROWS]
+        )
+        if not batch:
+            break
+        deleted += AlertEvent.objects.filter(pk__in=batch).delete()[0]
     if deleted:
         record("retention.feed_events_purged", actor_label=ACTOR, events=deleted)
     return deleted

@@ -299,3 +299,24 @@ def test_feed_events_are_purged_after_their_retention_period(cast, camera_with_t
     assert run_all(timezone.now() + 6 * DAY)["feed_events_purged"] == 0
     assert run_all(timezone.now() + 8 * DAY)["feed_events_purged"] == 1
     assert not AlertEvent.objects.exists()
+
+
+def test_a_long_feed_log_is_purged_in_short_batches_and_only_what_is_past_its_retention(
+    cast, camera_with_token, settings
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.models import AlertEvent
+    from retention.jobs import purge_feed_events
+
+    settings.RETENTION_FEED_EVENT_DAYS, settings.PURGE_BATCH_ROWS = 7, 2
+    for name in "ABCDE":
+        make_alert(camera_with_token[0], make_subject(name))
+    AlertEvent.objects.update(created_at=timezone.now() - 8 * DAY)
+    make_alert(camera_with_token[0], make_subject("F"))  # recent: kept
+    with CaptureQueriesContext(connection) as queries:
+        assert purge_feed_events(timezone.now()) == 5
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 3  # 2 + 2 + 1 rows, one short statement each
+    assert list(AlertEvent.objects.values_list("alert__subject__full_name", flat=True)) == ["F"]

@@ -145,9 +145,10 @@ def _fill(days: int) -> dict[str, Any]:
         for first in range(1, alerts_total + 1, step):
             last = min(alerts_total, first + step - 1)
             at = f"now() - make_interval(secs => (g::float8 * {seconds} / {alerts_total}))"
+            # Most alerts are decided within the day; a few wait, and some went to the police.
             status = (
-                "CASE WHEN g % 1000 = 0 THEN 'new' WHEN g % 50 = 0 THEN 'escalated' WHEN g % 7 = 0"
-                " THEN 'confirmed' ELSE 'dismissed' END"
+                "CASE WHEN g % 1000 = 0 THEN 'new' WHEN g % 997 = 1 THEN 'in_review' WHEN g % 500 = 2"
+                " THEN 'confirmed' WHEN g % 50 = 0 THEN 'escalated' WHEN g % 13 = 0 THEN 'closed' ELSE 'dismissed' END"
             )
             counts["alerts"] += _clone(
                 cursor, Alert._meta.db_table, template.pk, f"generate_series({first}, {last}) g",
@@ -155,7 +156,7 @@ def _fill(days: int) -> dict[str, Any]:
                     "camera_id": f"({cams})[1 + g % {n}]", "branch_id": f"({brs})[1 + g % {n}]",
                     "bank_id": f"({bks})[1 + g % {n}]", "subject_id": f"({subs})[1 + g % {ns}]",
                     "status": status, "created_at": at, "updated_at": at, "last_seen_at": at,
-                    "dismiss_reason": "CASE WHEN g % 7 <> 0 AND g % 50 <> 0 THEN 'not_this_person' ELSE '' END",
+                    "dismiss_reason": "CASE WHEN g % 1000 > 2 AND g % 50 <> 0 AND g % 13 <> 0 THEN 'not_this_person' ELSE '' END",
                 },
             )  # fmt: skip
         newest = f"a.id > {template.pk}"  # every generated alert, not the template
