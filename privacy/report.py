@@ -9,7 +9,7 @@ kept current). `gather()` reads every figure from the database and the settings 
 4. Retention: every RETENTION_* setting by its variable name and value, and the oldest item of
    that kind kept now; the legal holds in force.
 5. Who can see what: each role, its scope and how many active users have it.
-6. Transfers: S3 bucket and region, webhooks and their hosts, the mail server.
+6. Transfers: S3 bucket and region, webhooks and their hosts, the MQTT broker, the mail server.
 7. Security measures and their tests: the promise tables of docs/security.md.
 """
 
@@ -264,6 +264,15 @@ def _transfers() -> list[dict[str, str]]:
         )
     if not webhooks:
         rows.append({"to": str(_("webhooks: none")), "where": "–", "what": "–"})
+    mqtt_url = getattr(settings, "MQTT_URL", "")
+    if mqtt_url:  # the host only: the URL may carry a password
+        rows.append(
+            {
+                "to": f"MQTT {urlsplit(mqtt_url).hostname}",
+                "where": f"{settings.MQTT_TOPIC_PREFIX}/…",
+                "what": str(_("every event, to the broker's subscribers")),
+            }
+        )
     if settings.EMAIL_HOST:
         rows.append(
             {

@@ -121,9 +121,11 @@ def test_the_report_names_each_webhooks_host_and_the_s3_region(cast, settings):
     Webhook.objects.create(bank=Bank.objects.get(name="Saigon Bank"), url="https://vms.saigonbank.vn/hook", secret="-")
     settings.S3_BUCKET = "bankwatch-evidence"
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "x", "OPTIONS": {"region_name": "ap-southeast-1"}}}
+    settings.MQTT_URL = "mqtts://bw:s3cret@broker.saigonbank.vn:8883"
     _, content = produce_report("html", language="en")
     html = content.decode()
     assert "webhook vms.saigonbank.vn" in html and "Saigon Bank" in html
+    assert "MQTT broker.saigonbank.vn" in html and "s3cret" not in html
     assert "S3 AWS" in html and "ap-southeast-1" in html and "s3://bankwatch-evidence" in html
 
 
