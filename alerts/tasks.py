@@ -60,7 +60,8 @@ def check_acknowledgements() -> dict[str, int]:
     return acknowledgement.check_acknowledgements()
 
 
-@shared_task(name="alerts.send_alert_mail", ignore_result=True, soft_time_limit=60, time_limit=90)
+# On the outbound lane (bankwatch/jobs.py): a slow mail server never holds up a recognition job.
+@shared_task(name="alerts.send_alert_mail", lane="outbound", ignore_result=True, soft_time_limit=60, time_limit=90)
 def send_alert_mail(kind: str, alert_id: int) -> int:
     """One alert's e-mail (alerts/mail.py), off the request and off the recognition job."""
     return mail.send_alert_mail(kind, alert_id)

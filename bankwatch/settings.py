@@ -449,6 +449,9 @@ WEBHOOK_RETRY_BASE_SECONDS = envfloat("BANKWATCH_WEBHOOK_RETRY_BASE_SECONDS", 30
 WEBHOOK_RETRY_MAX_SECONDS = envfloat("BANKWATCH_WEBHOOK_RETRY_MAX_SECONDS", 3600.0, low=0.0, high=86400.0)
 WEBHOOK_RETRY_HOURS = envfloat("BANKWATCH_WEBHOOK_RETRY_HOURS", 24.0, low=0.0, high=168.0)
 CELERY_BEAT_SCHEDULE["webhook-retries"] = {"task": "integrations.retry_webhooks", "schedule": 10.0}
+# The delivery log keeps each event's payload (it names the subject): settled deliveries go after this.
+RETENTION_WEBHOOK_DAYS = envint("BANKWATCH_RETENTION_WEBHOOK_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["webhook-log"] = {"task": "integrations.purge_webhook_log", "schedule": 3600.0}
 # MQTT (integrations/mqtt.py): mqtt://[user:password@]host[:port] or mqtts://…; empty: no MQTT.
 MQTT_URL = envstr("BANKWATCH_MQTT_URL", "")
 if MQTT_URL and not MQTT_URL.startswith(("mqtt://", "mqtts://")):

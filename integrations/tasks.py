@@ -107,6 +107,11 @@ def retry_webhooks() -> int:
     return webhooks.retry_due()
 
 
+@shared_task(name="integrations.purge_webhook_log", **OUTBOUND)
+def purge_webhook_log() -> int:
+    return webhooks.purge_log()
+
+
 @shared_task(name="integrations.publish_mqtt", **OUTBOUND)
 def publish_mqtt(bank: str, branch: str, event: dict[str, Any]) -> str:
     return mqtt.publish(bank, branch, event)

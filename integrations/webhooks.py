@@ -21,16 +21,18 @@ import hmac
 import ipaddress
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from audit.log import record
 from integrations.models import WebhookAttempt, WebhookDelivery
 
 SIGNATURE_HEADER = "BankWatch-Signature"
@@ -152,3 +154,14 @@ def retry_due() -> int:
             enqueue("integrations.deliver_webhook", delivery_id)
             queued += 1
     return queued
+
+
+def purge_log(now: datetime | None = None) -> int:
+    """Forget settled deliveries (their payloads name subjects) after BANKWATCH_RETENTION_WEBHOOK_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_WEBHOOK_DAYS)
+    settled = WebhookDelivery.objects.filter(status__in=[Status.DELIVERED, Status.FAILED], created_at__lt=cutoff)
+    with transaction.atomic():
+        deleted, _ = settled.delete()
+        if deleted:
+            record("webhook.log_purged", actor_label="retention", rows=deleted, before=cutoff.isoformat())
+    return deleted

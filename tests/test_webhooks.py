@@ -14,6 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from alerts.actions import review_alert
+from audit.models import AuditEntry
 from bankwatch.jobs import wait_idle
 from cameras.actions import create_camera
 from cases.actions import close_case, open_case
@@ -172,3 +173,37 @@ def test_a_delivery_that_never_succeeds_fails_after_its_retry_window(cast, recei
     _deliver_until_settled()
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "failed" and delivery.attempts >= 2 and delivery.last_status_code == 503
+
+
+def test_an_alert_nobody_acknowledges_reaches_the_webhook_as_alert_unacknowledged(cast, receiver):
+    from datetime import timedelta
+
+    from alerts.acknowledgement import check_acknowledgements
+
+    add_webhook(receiver.url, bank_name="Saigon Bank", events=("alert.unacknowledged",))
+    camera, _ = create_camera("Saigon Bank", "District 1", "Lobby")
+    subject = make_subject()
+    subject.watchlist.acknowledge_within_seconds = 60
+    subject.watchlist.save()
+    alert = make_alert(camera, subject)
+    assert check_acknowledgements(alert.created_at + timedelta(seconds=61)) == {"reminded": 1, "escalated": 0}
+    _deliver_until_settled()
+    [got] = receiver.requests
+    event = json.loads(got.body)
+    assert event["type"] == "alert.unacknowledged" and event["data"]["id"] == alert.pk
+    assert event["data"]["status"] == "new"
+
+
+def test_settled_deliveries_are_forgotten_after_the_retention_days(cast, receiver, settings):
+    from datetime import timedelta
+
+    settings.RETENTION_WEBHOOK_DAYS = 7
+    add_webhook(receiver.url, bank_name="Saigon Bank", events=("alert.created",))
+    camera, _ = create_camera("Saigon Bank", "District 1", "Lobby")
+    make_alert(camera, make_subject())
+    _deliver_until_settled()
+    delivery = WebhookDelivery.objects.get()
+    assert webhooks.purge_log(delivery.created_at + timedelta(days=6)) == 0
+    assert webhooks.purge_log(delivery.created_at + timedelta(days=7, seconds=1)) == 2  # the delivery and its attempt
+    assert not WebhookDelivery.objects.exists()
+    assert AuditEntry.objects.filter(action="webhook.log_purged", actor_label="retention").count() == 1
