@@ -24,12 +24,18 @@ def create_user(
         raise ValidationError("bank security staff need --bank")
     if branch_name and not bank_name:
         raise ValidationError("--branch needs --bank")
+    if role == Role.POLICE and not jurisdiction.strip():
+        # Never guessed: a liaison of the wrong jurisdiction would see another city's escalations.
+        raise ValidationError(
+            "a police user needs --jurisdiction, the police jurisdiction whose escalations they receive "
+            '(for example --jurisdiction "Ho Chi Minh City")'
+        )
     user = User(username=username, role=role, is_staff=role in (Role.CURATOR, Role.DATA_PROTECTION_OFFICER))
     user.set_password(password)
     if bank_name:
         user.bank, _ = Bank.objects.get_or_create(name=bank_name)
     if role == Role.POLICE:
-        user.jurisdiction = jurisdiction or (user.bank.jurisdiction if user.bank else "Ho Chi Minh City")
+        user.jurisdiction = jurisdiction.strip()
     user.full_clean(exclude=["password"])
     user.save()
     if branch_name:

@@ -314,6 +314,20 @@ def close_unreviewed(alert: Alert) -> bool:
     return True
 
 
+def _check_escalation(alert: Alert) -> None:
+    """An alert goes to the police only once confirmed, and only from a bank with a jurisdiction (never guessed)."""
+    if not alert.bank.jurisdiction.strip():
+        raise ReviewError(
+            _(
+                "%(bank)s has no police jurisdiction yet, so no police liaison would receive this escalation: "
+                "ask an administrator to set the bank's jurisdiction, then escalate again."
+            )
+            % {"bank": alert.bank.name}
+        )
+    if alert.status in (Status.NEW, Status.IN_REVIEW):
+        raise ReviewError(_("Confirm the alert first: only a confirmed alert can be escalated to the police."))
+
+
 def review_alert(
     alert: Alert,
     user: User,
@@ -339,8 +353,8 @@ def review_alert(
         changes["response"] = action
     if action == "false_alarm":
         changes["dismiss_reason"] = Alert.DismissReason.FALSE_ALARM
-    if action == "escalate" and alert.status in (Status.NEW, Status.IN_REVIEW):
-        raise ReviewError(_("Confirm the alert first: only a confirmed alert can be escalated to the police."))
+    if action == "escalate":
+        _check_escalation(alert)
     if action == "dismiss":
         if reason not in MATCH_DISMISS_REASONS:
             raise ReviewError(_("Say why the alert is dismissed: not this person, image too poor, duplicate or other."))

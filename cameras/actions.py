@@ -105,10 +105,14 @@ def create_camera(
     password: str | None = None,
     auth: str | None = None,
     fps: float | None = None,
+    jurisdiction: str = "",
 ) -> tuple[Camera, str]:
-    """Register a camera (creating its bank and branch when missing); returns it and its token."""
+    """Register a camera (creating its bank, with `jurisdiction`, and branch when missing); returns it and its token."""
     camera = Camera(
-        branch=get_or_create_branch(bank_name, branch_name), name=name, role=role, fps=fps or settings.CAMERA_FPS
+        branch=get_or_create_branch(bank_name, branch_name, jurisdiction),
+        name=name,
+        role=role,
+        fps=fps or settings.CAMERA_FPS,
     )
     if stream_url or source:
         configure_stream(

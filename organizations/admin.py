@@ -6,6 +6,7 @@ from organizations.models import Bank, Branch
 @admin.register(Bank)
 class BankAdmin(admin.ModelAdmin):
     list_display = ["name", "jurisdiction"]
+    list_filter = [("jurisdiction", admin.EmptyFieldListFilter)]  # banks that cannot escalate yet
     search_fields = ["name"]
 
 

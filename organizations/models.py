@@ -4,11 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 class Bank(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
+    # Never guessed: empty until someone who knows sets it, and a bank without one cannot
+    # escalate (alerts/actions.py says why); the admin lists such banks.
     jurisdiction = models.CharField(
         _("police jurisdiction"),
         max_length=100,
-        default="Ho Chi Minh City",
-        help_text=_("Police liaisons of this jurisdiction receive this bank's escalations."),
+        blank=True,
+        default="",
+        help_text=_("Police liaisons of this jurisdiction receive this bank's escalations. Empty: it cannot escalate."),
     )
     # Shown on every entrance display of the bank (Law 91/2025 asks for notice of recording in
     # public places); empty: the default notice.

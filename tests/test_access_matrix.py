@@ -101,6 +101,12 @@ def other_language(w: dict[str, Any], user: User | None) -> dict[str, Any]:
     return {"language": "vi" if user is not None and user.language == "en" else "en"}
 
 
+def held_photo(w: dict[str, Any]) -> dict[str, Any]:
+    """The world's photo, held as the same face as another subject's, so that a decision on it is valid."""
+    ReferencePhoto.objects.filter(pk=w["photo"].pk).update(status=ReferencePhoto.Status.HELD)
+    return {"pk": w["photo"].pk}
+
+
 NOTE = lambda w, user: {"text": "seen again at noon"}  # noqa: E731
 
 
@@ -178,6 +184,9 @@ MATRIX: dict[str, Entry] = {
     "api/v1/^subjects/(?P<pk>[^/.]+)/photos/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["subject"].pk}),
     "api/v1/^photos/$": Entry(roles("carol")),
     "api/v1/^photos/(?P<pk>[^/.]+)/$": Entry(roles("carol"), kwargs=lambda w: {"pk": w["photo"].pk}),
+    "api/v1/^photos/(?P<pk>[^/.]+)/decision/$": Entry(
+        roles("carol"), "POST", kwargs=held_photo, body=lambda w, user: {"decision": "different", "note": "twins"}
+    ),
     # The API's description is for signed-in users only.
     "api/schema/": Entry(USERS | frozenset(KEYS)),
     "api/docs/": Entry(USERS | frozenset(KEYS)),
@@ -338,6 +347,7 @@ def state() -> tuple[Any, ...]:
         list(User.objects.order_by("id").values_list("id", "language")),
         list(Camera.objects.order_by("id").values_list("id", "token_hash", "name", "is_active")),
         WebhookDelivery.objects.count(),
+        list(ReferencePhoto.objects.order_by("id").values_list("id", "decision")),
     )
 
 

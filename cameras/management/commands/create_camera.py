@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--username", help="stream user name (or in the URL)")
         parser.add_argument("--auth", choices=Camera.Auth.values, help="HTTP authentication (default digest)")
         parser.add_argument("--fps", type=float, help="frames per second sampled for recognition (default 5)")
+        parser.add_argument(
+            "--jurisdiction", default="", help="police jurisdiction of a bank created here (never guessed)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("BANKWATCH_STREAM_PASSWORD") or None
@@ -46,9 +49,21 @@ class Command(BaseCommand):
                 password=password,
                 auth=options["auth"],
                 fps=options["fps"],
+                jurisdiction=options["jurisdiction"],
             )
         except StreamConfigError as exc:
             raise CommandError(str(exc)) from None
+        bank = camera.branch.bank
+        warnings = []
+        if not bank.jurisdiction:
+            warnings.append(
+                f"bank {bank.name!r} has no police jurisdiction, so its alerts cannot be escalated: "
+                "set it in the admin (Banks) or create the bank's first camera with --jurisdiction"
+            )
+        elif options["jurisdiction"] and options["jurisdiction"].strip() != bank.jurisdiction:
+            warnings.append(
+                f"bank {bank.name!r} already has the jurisdiction {bank.jurisdiction!r}; --jurisdiction was not applied"
+            )
         self.stdout.write(
             json.dumps(
                 {
@@ -59,6 +74,8 @@ class Command(BaseCommand):
                     "stream_url": camera.stream_url,
                     "fps": camera.fps,
                     "has_password": bool(camera.stream_credentials),
+                    "jurisdiction": bank.jurisdiction,
+                    "warnings": warnings,
                 }
             )
         )
