@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -13,7 +14,7 @@ from alerts.actions import ReviewError
 from alerts.models import Alert
 from audit.log import record
 from cases.access import cases_visible_to
-from cases.actions import add_case_note, close_case, open_case
+from cases.actions import add_case_note, close_case, open_case, release_hold
 from cases.export import export_response
 
 
@@ -48,6 +49,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "alert": case.alert,
             "notes": case.notes.select_related("author"),
             "can_act": can_run_cases(_user(request)),
+            "holds": case.holds.filter(released_at__isnull=True),
         },
     )
 
@@ -92,3 +94,19 @@ def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_object_or_404(cases_visible_to(_user(request)), pk=case_id)
     return export_response(case, _user(request), request)
+
+
+@require_POST
+@login_required
+def case_release_hold(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case's police liaison ends its legal hold: retention then treats the evidence like any other."""
+    case = get_object_or_404(cases_visible_to(_user(request)), pk=case_id)
+    hold = case.holds.filter(released_at__isnull=True).first()
+    if hold is None:
+        messages.error(request, gettext("This case holds nothing."))
+        return redirect("case-detail", case.pk)
+    try:
+        release_hold(hold, _user(request), request.POST.get("reason", ""), request=request)
+    except ReviewError as exc:
+        messages.error(request, str(exc))
+    return redirect("case-detail", case.pk)

@@ -148,6 +148,9 @@ MATRIX: dict[str, Entry] = {
     "cases/<int:case_id>/notes": Entry(roles("paula"), "POST", case_kwargs, body=NOTE),
     "cases/<int:case_id>/close": Entry(roles("paula"), "POST", case_kwargs, body=closing("case")),
     "cases/<int:case_id>/export": Entry(roles("paula"), kwargs=case_kwargs),
+    "cases/<int:case_id>/release-hold": Entry(
+        roles("paula"), "POST", lambda w: {"case_id": w["held_case"].pk}, body=lambda w, u: {"reason": "court ruled"}
+    ),
     "audit/": Entry(roles("audrey")),
     "api/v1/alerts/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), listed=lambda w: w["alert"].pk),
     "api/v1/alerts/<int:alert_id>/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), kwargs=alert_kwargs),
@@ -273,7 +276,7 @@ def world(cast, settings) -> dict[str, Any]:
         return review_alert(other, alice, "escalate", version=other.version)
 
     cases = []
-    for name in ("Case subject", "API case subject"):
+    for name in ("Case subject", "API case subject", "Held case subject"):
         with_case = escalated(name)
         cases.append(open_case(with_case, cast["paula"], version=with_case.version))
     keys = _keys()
@@ -300,6 +303,7 @@ def world(cast, settings) -> dict[str, Any]:
         "escalated": escalated("Open-case subject"),
         "case": cases[0],
         "api_case": cases[1],
+        "held_case": cases[2],  # its hold is released by the first allowed POST
         "hold": LegalHold.objects.get(case=cases[0]),
         "bank": camera.branch.bank,
         "privacy_report": privacy_report,
@@ -343,6 +347,7 @@ def state() -> tuple[Any, ...]:
         list(Alert.objects.order_by("id").values_list("id", "status", "version")),
         list(Case.objects.order_by("id").values_list("id", "status")),
         CaseNote.objects.count(),
+        list(LegalHold.objects.order_by("id").values_list("id", "released_at")),
         frames_queued(),
         list(User.objects.order_by("id").values_list("id", "language")),
         list(Camera.objects.order_by("id").values_list("id", "token_hash", "name", "is_active")),

@@ -489,3 +489,24 @@ def test_the_officer_records_answers_holds_and_registers_through_the_admin(cast,
         "privacy.breach_recorded",
         "privacy.notice_changed",
     }
+
+
+def test_the_case_page_shows_its_hold_and_its_police_liaison_releases_it_with_a_reason(cast, camera_with_token):
+    camera, _ = camera_with_token
+    alert = make_alert(camera, make_subject())
+    alert = review_alert(alert, cast["alice"], "confirm", version=alert.version)
+    alert = review_alert(alert, cast["alice"], "escalate", version=alert.version)
+    case = open_case(alert, cast["paula"], version=alert.version)
+    paula = client_for(cast["paula"])
+    assert 'id="hold"' in paula.get(f"/cases/{case.pk}/").content.decode()
+
+    paula.post(f"/cases/{case.pk}/release-hold", {"reason": ""})
+    assert LegalHold.objects.get(case=case).is_active  # no reason, no release
+    client_for(cast["audrey"]).post(f"/cases/{case.pk}/release-hold", {"reason": "auditor tries"})
+    assert LegalHold.objects.get(case=case).is_active
+    assert paula.post(f"/cases/{case.pk}/release-hold", {"reason": "the court returned the file"}).status_code == 302
+
+    hold = LegalHold.objects.get(case=case)
+    assert not hold.is_active and hold.released_by == cast["paula"]
+    assert AuditEntry.objects.get(action="hold.released").detail["reason"] == "the court returned the file"
+    assert 'id="hold"' not in paula.get(f"/cases/{case.pk}/").content.decode()
