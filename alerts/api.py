@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -34,6 +35,7 @@ from alerts.ingest import QueueUnavailableError, store_frame
 from alerts.models import Alert
 from audit.log import record
 from bankwatch.api import ErrorSerializer
+from bankwatch.biometrics import serve_biometric
 from cameras import ratelimit, signing
 from cameras.devices import device_from_request
 from cameras.models import Camera, DeviceKind, PairedDevice
@@ -294,6 +296,32 @@ class AlertDetail(GenericAPIView):
         alert = get_object_or_404(alerts_visible_to(request.user), pk=alert_id)
         record("alert.viewed", alert, request=request, via="api")
         return Response(AlertSerializer(alert).data)
+
+
+ALERT_IMAGES = ("probe", "frame")
+
+
+class AlertImage(APIView):
+    """An alert's face crop or evidence frame for integrators (the links webhook and MQTT events carry):
+    the same scope, audit entry and headers as the review page's images (bankwatch/biometrics.py)."""
+
+    @extend_schema(
+        operation_id="v1_alerts_image",
+        parameters=[
+            OpenApiParameter("alert_id", {"type": "integer", "minimum": 0}, OpenApiParameter.PATH),
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=ALERT_IMAGES),
+        ],
+        responses={(200, "image/jpeg"): OpenApiResponse(description="JPEG"), 404: ErrorSerializer},
+    )
+    def get(self, request: Request, alert_id: int, kind: str) -> FileResponse:
+        def pick(alert: Alert) -> Any:
+            if kind not in ALERT_IMAGES:
+                raise Http404("no such image")
+            return alert.probe_crop if kind == "probe" else alert.evidence_frame
+
+        return serve_biometric(
+            request, alerts_visible_to(request.user), alert_id, pick, "alert.image_viewed", image=kind, via="api"
+        )
 
 
 class AlertReview(GenericAPIView):

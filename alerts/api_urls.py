@@ -7,4 +7,5 @@ urlpatterns = [
     path("alerts/", api.AlertList.as_view(), name="api-alerts"),
     path("alerts/<int:alert_id>/", api.AlertDetail.as_view(), name="api-alert"),
     path("alerts/<int:alert_id>/review", api.AlertReview.as_view(), name="api-alert-review"),
+    path("alerts/<int:alert_id>/images/<str:kind>", api.AlertImage.as_view(), name="api-alert-image"),
 ]

@@ -8,8 +8,9 @@ BANKWATCH_MQTT_URL is set. Nothing here runs inside the recognition job.
 
     {"type": "alert.created", "id": "<uuid>", "occurred_at": "<ISO 8601>", "data": {...}}
 
-`data` is the alert as the live feed shows it (alerts/feed.py serialize_alert: no image, only
-links under BANKWATCH_PUBLIC_URL to the scoped image routes), a case, or a camera's health.
+`data` is the alert as the live feed shows it (alerts/feed.py serialize_alert), no image: its
+`images` are links under BANKWATCH_PUBLIC_URL to /api/v1/alerts/{id}/images/{kind}, which serve
+the file only to an API key or session of the alert's scope (audited); a case; or a camera's health.
 """
 
 import uuid
@@ -43,10 +44,6 @@ def envelope(event_type: str, data: dict[str, Any], occurred_at: str | None = No
         "occurred_at": occurred_at or timezone.now().isoformat(),
         "data": data,
     }
-
-
-def absolute(links: dict[str, Any]) -> dict[str, Any]:
-    return {name: settings.PUBLIC_URL + path if isinstance(path, str) else path for name, path in links.items()}
 
 
 def webhooks_for(event_type: str, audience: Audience) -> list[Webhook]:

@@ -4,6 +4,8 @@ them run on the "outbound" lane (bankwatch/jobs.py), never on a recognition job'
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.urls import reverse
 
 from integrations import mqtt, outbound, webhooks
 
@@ -51,8 +53,13 @@ def announce_alert_event(event_id: int) -> list[int]:
         return []  # purged, or its transaction was a test's
     alert = event.alert
     kind = "covered.created" if event.kind == "alert.created" and alert.kind == "covered" else event.kind
-    data = {**event.payload, "images": outbound.absolute(event.payload.get("images") or {})}
-    data["url"] = outbound.settings.PUBLIC_URL + event.payload.get("url", "")
+    # Links an integrator's API key opens (the pages' own image links need a signed-in session).
+    images = {
+        kind: settings.PUBLIC_URL + reverse("api-alert-image", args=[alert.pk, kind]) if path else None
+        for kind, path in (event.payload.get("images") or {}).items()
+    }
+    data = {**event.payload, "images": images}
+    data["url"] = settings.PUBLIC_URL + event.payload.get("url", "")
     message = outbound.envelope(kind, data, event.created_at.isoformat())
     extra = {"onvif": onvif_face(alert, data, message["occurred_at"])} if kind.endswith(".created") else {}
     return outbound.announce(message, _alert_audience(alert, event.for_police), mqtt=extra)

@@ -157,6 +157,9 @@ MATRIX: dict[str, Entry] = {
     # An alert has three review steps (start, confirm, dismiss): alice's page, alice and alice_key take them;
     # admin_key is of alice_key's role and scope (its own review: tests/test_api_keys.py).
     "api/v1/alerts/<int:alert_id>/review": Entry(roles("alice", "alice_key"), "POST", alert_kwargs, body=next_review),
+    "api/v1/alerts/<int:alert_id>/images/<str:kind>": Entry(
+        roles("alice", "alice_key", "admin_key", "audrey"), kwargs=lambda w: {**alert_kwargs(w), "kind": "probe"}
+    ),
     "api/v1/frames": Entry(roles(), "POST"),  # cameras only, by token: no signed-in person
     "api/v1/cameras/": Entry(roles("alice", "alice_key", "admin_key", "audrey"), listed=lambda w: w["camera"].pk),
     "api/v1/cameras/<int:camera_id>/": Entry(

@@ -167,3 +167,16 @@ def test_a_police_key_opens_and_closes_a_case_of_its_jurisdiction_only(cast, ban
     )
     assert closed.status_code == 200, closed.content
     assert AuditEntry.objects.filter(action="case.closed", actor_label="hcmc-police").exists()
+
+
+def test_a_key_fetches_the_image_links_of_its_banks_alerts_only_each_fetch_audited(banks):
+    _, key = create_api_key("saigon-vms", "bank_security", bank_name="Saigon Bank")
+    ours, theirs = banks["saigon"][1], banks["mekong"][1]
+    response = keyed(key).get(f"/api/v1/alerts/{ours.pk}/images/probe")
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert response.getvalue().startswith(b"\xff\xd8")
+    assert "no-store" in response["Cache-Control"]
+    assert AuditEntry.objects.filter(action="alert.image_viewed", actor_label="saigon-vms").count() == 1
+    assert keyed(key).get(f"/api/v1/alerts/{theirs.pk}/images/probe").status_code == 404
+    assert keyed(key).get(f"/api/v1/alerts/{ours.pk}/images/embedding").status_code == 404
+    assert Client().get(f"/api/v1/alerts/{ours.pk}/images/probe").status_code == 403

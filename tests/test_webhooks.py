@@ -71,7 +71,7 @@ def test_an_alert_reaches_its_banks_webhook_signed_and_after_two_500s_on_the_thi
     event = json.loads(receiver.requests[-1].body)
     assert event["type"] == "alert.created" and event["data"]["id"] == alert.pk
     assert set(event) == {"type", "id", "occurred_at", "data"}
-    assert event["data"]["images"]["probe"].startswith(settings.PUBLIC_URL + "/alerts/")
+    assert event["data"]["images"]["probe"] == f"{settings.PUBLIC_URL}/api/v1/alerts/{alert.pk}/images/probe"
     assert "probe_crop" not in receiver.requests[-1].body.decode() and b"\xff\xd8" not in receiver.requests[-1].body
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "delivered" and delivery.attempts == 3
