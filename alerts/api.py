@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 
 from alerts.access import alerts_visible_to, filter_alerts
 from alerts.actions import ALL_ACTIONS, ReviewError, review_alert
-from alerts.feed import serialize_alert
+from alerts.feed import for_listing, serialize_alert
 from alerts.ingest import QueueUnavailableError, store_frame
 from alerts.models import Alert
 from audit.log import record
@@ -278,7 +278,7 @@ class AlertList(GenericAPIView):
     def get_queryset(self) -> QuerySet[Alert]:
         params = self.request.query_params
         statuses = [s for value in params.getlist("status") for s in value.split(",") if s]
-        return filter_alerts(alerts_visible_to(self.request.user), statuses, params)
+        return for_listing(filter_alerts(alerts_visible_to(self.request.user), statuses, params))
 
     @extend_schema(operation_id="v1_alerts_list", parameters=FILTERS, responses=AlertSerializer(many=True))
     def get(self, request: Request) -> Response:

@@ -155,6 +155,13 @@ class Alert(models.Model):
             camera=camera, seen_at__gt=seen_at - interval, seen_at__lt=seen_at + interval
         ).exists()
 
+    def best_sighting(self) -> "Sighting | None":
+        """The sighting whose face scored highest: the face shown (and exported) beside the alert's score.
+        A covered-face event has none (no score)."""
+        if self.is_covered_event:
+            return None
+        return self.sightings.exclude(face_crop="").order_by("-score", "seen_at", "id").first()
+
     @property
     def covering_labels(self) -> list[str]:
         return list((self.covering or {}).get("labels", []))

@@ -13,5 +13,6 @@ urlpatterns = [
         name="sighting-image",
     ),
     path("alerts/<int:alert_id>/reference/<int:photo_id>", views.reference_photo, name="reference-photo"),
+    path("alerts/sound/mute", views.sound_mute, name="sound-mute"),
     path("account/language", views.choose_language, name="choose-language"),
 ]

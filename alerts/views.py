@@ -1,10 +1,13 @@
 """Pages of the alert flow: the live dashboard, the review page, its action and the evidence images."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max
+from django.core.exceptions import PermissionDenied
+from django.db.models import Max
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
@@ -25,9 +28,11 @@ from alerts.access import (
     watchlists_visible_to,
 )
 from alerts.actions import MATCH_DISMISS_REASONS, ReviewError, review_alert, undo_deadline, undo_dismissal
-from alerts.feed import covered_false_alarms, serialize_alert
+from alerts.feed import covered_false_alarms, for_listing, serialize_alert
 from alerts.history import alert_history
-from alerts.models import COVERING_LABELS, Alert, Sighting
+from alerts.models import COVERING_LABELS, Alert
+from alerts.shift import shift_counters, shift_start
+from alerts.strength import WORDS as STRENGTH_WORDS
 from alerts.strength import strength, strength_words
 from audit.log import record
 from bankwatch.biometrics import serve_biometric
@@ -52,7 +57,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Read the feed position before the queue: an alert raised in between is then replayed, not lost.
     last_event_id = last_event_id_for(user)
     alerts = filter_alerts(alerts_visible_to(user), statuses, request.GET.dict())
-    queue = list(alerts.annotate(n_sightings=Count("sightings"))[:QUEUE_SIZE])
+    queue = list(for_listing(alerts)[:QUEUE_SIZE])
     record("alerts.listed", None, request=request, ids=[a.pk for a in queue])
     visible = alerts_visible_to(user)
     context = {
@@ -78,6 +83,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "coveredAtDoor": _("Covered face at the door"),
                 "noIdentity": _("no one identified"),
                 "coveringNames": {code: str(name) for code, name in COVERING_LABELS.items()},
+                "strength": {code: str(words) for code, words in STRENGTH_WORDS.items()},
+                "caution": {"armed": _("may be armed"), "violent": _("may be violent")},
+                "scoreTitle": _("score %(score)s, threshold %(threshold)s (%(margin)s above)"),
+                "seenByCamera": _("Seen by the camera"),
+                "referencePhoto": _("Reference photo"),
+                "noImage": _("no image"),
+                "sightings": _("sightings"),
+                "mute": _("Mute 5 min"),
+                "unmute": _("Sound back on"),
+                "mutedUntil": _("Muted until %(time)s"),
             },
             "coveredSound": "covered",
         },
@@ -90,15 +105,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "watchlist": request.GET.get("watchlist", ""),
         },
     }
-    cameras = [serialize_camera(c) for c in cameras_visible_to(user).filter(health__in=Camera.TAMPER_STATES)]
+    cameras = [serialize_camera(c) for c in cameras_visible_to(user).order_by("branch__name", "name")]
+    since = shift_start()
+    context["shift"] = {"since": since, "counters": shift_counters(user, since, [c["id"] for c in cameras])}
     context["camera_health"] = {
         "tampered": [camera for camera in cameras if camera["tampered"]],
+        "cameras": cameras,
         "sound": "siren",
         "labels": {
             "statuses": dict(Camera.Health.choices),
             "tamper": _("Camera alert"),
             "since": _("since"),
             "backOnline": _("back online"),
+            "online": _("online"),
         },
     }
     return render(request, "alerts/dashboard.html", context)
@@ -108,18 +127,11 @@ def last_event_id_for(user: User) -> int:
     return events_visible_to(user).aggregate(m=Max("id"))["m"] or 0
 
 
-def best_sighting(alert: Alert) -> Sighting | None:
-    """The sighting whose face scored highest: the crop shown (and exported) beside the alert's score."""
-    if alert.is_covered_event:
-        return None
-    return alert.sightings.exclude(face_crop="").order_by("-score", "seen_at", "id").first()
-
-
 def _review_context(request: HttpRequest, alert: Alert, last_event_id: int, **extra: object) -> dict[str, object]:
     user = _user(request)
     covered = alert.is_covered_event
     scores = (alert.covering or {}).get("scores", {})
-    best = best_sighting(alert)
+    best = alert.best_sighting()
     undo_until = undo_deadline(alert, user)
     return {
         "alert": alert,
@@ -272,6 +284,26 @@ def reference_photo(request: HttpRequest, alert_id: int, photo_id: int) -> FileR
         photo_id=photo_id,
         alert_id=alert_id,
     )
+
+
+MUTE_MINUTES = (0, 5, 15, 30)
+
+
+@require_POST
+@login_required
+def sound_mute(request: HttpRequest) -> JsonResponse:
+    """Mute the dashboard's sounds for a few minutes (0 turns them back on); audited, as silence can miss an alert."""
+    if not feed_groups(_user(request)):
+        raise PermissionDenied
+    minutes = request.POST.get("minutes", "")
+    if not minutes.isdigit() or int(minutes) not in MUTE_MINUTES:
+        return JsonResponse({"error": _("Mute for 5, 15 or 30 minutes, or 0 to unmute.")}, status=400)
+    until = timezone.now() + timedelta(minutes=int(minutes))
+    if int(minutes):
+        record("alerts.sound_muted", None, request=request, minutes=int(minutes), until=until.isoformat())
+    else:
+        record("alerts.sound_unmuted", None, request=request)
+    return JsonResponse({"muted_until": until.isoformat() if int(minutes) else None})
 
 
 @require_POST

@@ -24,6 +24,7 @@ ACTIONS: dict[str, Promise] = {
     "alert.counter_example_missing": _("No face to remember as not this person"),
     "alerts.listed": _("Alert list viewed"),
     "alerts.sound_muted": _("Alert sound muted"),
+    "alerts.sound_unmuted": _("Alert sound turned back on"),
     "covered.raised": _("Covered face at the door"),
     "covered.sighting_added": _("Covered face seen again"),
     "case.opened": _("Case opened"),

@@ -335,6 +335,11 @@ ALERT_COOLDOWN_SECONDS = envint("BANKWATCH_ALERT_COOLDOWN_SECONDS", 600, minimum
 SIGHTING_INTERVAL_SECONDS = envfloat("BANKWATCH_SIGHTING_INTERVAL_SECONDS", 1.0, 0.0, 3600.0)
 # A reviewer may undo their own dismissal of a match this long after it (alerts.actions.undo_dismissal).
 UNDO_DISMISS_SECONDS = envint("BANKWATCH_UNDO_DISMISS_SECONDS", 60, minimum=0)
+# The hours (local time, 0-23) at which a control-room shift starts: the dashboard counts this shift's alerts.
+_shift_hours = envlist("BANKWATCH_SHIFT_START_HOURS", ["6", "14", "22"])
+if not _shift_hours or not all(h.isdigit() and int(h) <= 23 for h in _shift_hours):
+    raise ImproperlyConfigured(f"BANKWATCH_SHIFT_START_HOURS={','.join(_shift_hours)!r} must be hours 0-23, comma-separated")
+SHIFT_START_HOURS = sorted({int(h) for h in _shift_hours})
 # --- Covered faces (alerts/covered.py) ---------------------------------------
 # Cameras of these roles raise covered-face events (the door, by default); every camera's matches
 # still say when the face was covered. Roles: entrance, lobby, counter, atm, other (Camera.role).

@@ -185,6 +185,7 @@ class WatchlistForm(forms.ModelForm):
             "sound",
             "requires_acknowledgement",
             "acknowledge_within_seconds",
+            "priority",
             "banks",
             "branches",
             "is_active",

@@ -48,6 +48,7 @@ class WatchlistSerializer(serializers.ModelSerializer):
             "sound",
             "requires_acknowledgement",
             "acknowledge_within_seconds",
+            "priority",
             "banks",
             "branches",
             "is_active",

@@ -51,6 +51,12 @@ def validate_expiry(expires_at: Any, previous: Any = None) -> None:
 
 
 class Watchlist(models.Model):
+    class Priority(models.IntegerChoices):
+        # The dashboard shows waiting alerts of a higher priority first (then the newest first).
+        HIGH = 1, _("High")
+        NORMAL = 2, _("Normal")
+        LOW = 3, _("Low")
+
     class Sound(models.TextChoices):
         SIREN = "siren", _("Siren")
         CHIME = "chime", _("Chime")
@@ -82,6 +88,12 @@ class Watchlist(models.Model):
             "An alert still new after this long is announced again and e-mailed to the branch's security"
             " staff; after twice this long it goes to the bank's security managers. Empty: no deadline."
         ),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        choices=Priority.choices,
+        default=Priority.NORMAL,
+        help_text=_("Waiting alerts of a higher priority come first on the dashboard."),
     )
     banks = models.ManyToManyField(Bank, blank=True, help_text=_("Empty: applies to every bank."))
     branches = models.ManyToManyField(Branch, blank=True, help_text=_("Empty: every branch of the banks above."))

@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from alerts.actions import review_alert
 from alerts.models import Alert
+from audit.models import AuditEntry
 from bankwatch.routing import websocket_urlpatterns
 from cameras.actions import create_camera
 from cameras.devices import cookie_name, issue_pairing_code
@@ -126,6 +127,8 @@ MATRIX: dict[str, Entry] = {
     "account/two-factor/": Entry(USERS),
     "account/language": Entry(USERS, "POST", body=other_language),
     "dashboard/": Entry(USERS),
+    # Only people with a live feed (and so a siren) may mute it; each mute is audited.
+    "alerts/sound/mute": Entry(roles("alice", "bob", "charlie", "paula"), "POST", body=lambda w, user: {"minutes": "5"}),
     "alerts/<int:alert_id>/": Entry(roles("alice", "audrey"), kwargs=alert_kwargs),
     "alerts/<int:alert_id>/review": Entry(roles("alice"), "POST", alert_kwargs, body=next_review),
     "alerts/<int:alert_id>/image/<str:kind>": Entry(
@@ -356,6 +359,7 @@ def state() -> tuple[Any, ...]:
         list(Camera.objects.order_by("id").values_list("id", "token_hash", "name", "is_active")),
         WebhookDelivery.objects.count(),
         list(ReferencePhoto.objects.order_by("id").values_list("id", "decision")),
+        AuditEntry.objects.filter(action__startswith="alerts.sound_").count(),  # a mute is a write to the log
     )
 
 

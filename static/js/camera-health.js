@@ -1,31 +1,36 @@
-/* BankWatch dashboard: camera tamper alerts (offline, obstructed, frozen, moved).
+/* BankWatch dashboard: camera health. The status panel lists every camera of the user's scope with
+ * its state; the tamper card lists those offline, obstructed, frozen or turned away.
  *
- * The page lists the cameras of the user's scope that are in a tamper state now; the live feed
- * (dashboard.js) hands every {"type": "camera.updated"} event to update(). A camera entering a
- * tamper state sounds the siren and shows a browser notification (once sound is turned on);
- * a camera back online leaves the list by itself.
+ * The live feed (dashboard.js) hands every {"type": "camera.updated"} event to update(). A camera
+ * entering a tamper state sounds the siren (static/js/sound.js, one sound at a time), shows a
+ * browser notification (once sound is turned on) and counts as a camera problem of the shift; a
+ * camera back online leaves the tamper card by itself.
  */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("camera-health").textContent);
+  var feedConfig = JSON.parse(document.getElementById("feed-config").textContent);
   var labels = config.labels;
   var panel = document.getElementById("camera-alerts");
   var list = document.getElementById("camera-alert-list");
-  var soundBase = JSON.parse(document.getElementById("feed-config").textContent).soundBase;
-  var timeZone = JSON.parse(document.getElementById("feed-config").textContent).timeZone;
-  var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "vi", {
-    timeZone: timeZone, timeStyle: "medium", hourCycle: "h23"
+  var statusList = document.getElementById("camera-status-list");
+  var statusTemplate = document.getElementById("camera-status-template");
+  var summary = document.getElementById("camera-summary");
+  var timeFormat = new Intl.DateTimeFormat("en-GB", {
+    timeZone: feedConfig.timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
   });
   var shown = {};
-
+  var cameras = {};
   var template = document.getElementById("camera-alert-template");
+
+  function statusName(status) { return labels.statuses[status] || status; }
 
   function item(camera) {
     var li = template.content.firstElementChild.cloneNode(true);
     li.dataset.cameraId = camera.camera_id;
     li.dataset.status = camera.status;
     li.classList.add(camera.status);
-    li.querySelector('[data-field="title"]').textContent = (labels.statuses[camera.status] || camera.status) + ": " + camera.name;
+    li.querySelector('[data-field="title"]').textContent = statusName(camera.status) + ": " + camera.name;
     li.querySelector('[data-field="where"]').textContent =
       " · " + camera.branch + (camera.since ? " · " + labels.since + " " + timeFormat.format(new Date(camera.since)) : "");
     var why = li.querySelector('[data-field="error"]');
@@ -33,13 +38,40 @@
     return li;
   }
 
+  function drawPanel() {
+    if (!statusList) { return; }
+    statusList.textContent = "";
+    var ids = Object.keys(cameras).sort(function (a, b) {
+      var x = cameras[a], y = cameras[b];
+      // Problems first, then by branch and name.
+      if (x.tampered !== y.tampered) { return x.tampered ? -1 : 1; }
+      return (x.branch + x.name).localeCompare(y.branch + y.name);
+    });
+    var online = 0;
+    ids.forEach(function (id) {
+      var camera = cameras[id];
+      var li = statusTemplate.content.firstElementChild.cloneNode(true);
+      li.dataset.cameraId = id;
+      li.dataset.status = camera.status;
+      li.classList.add("health-" + camera.status);
+      li.querySelector('[data-field="name"]').textContent = camera.name;
+      li.querySelector('[data-field="branch"]').textContent = camera.branch;
+      li.querySelector('[data-field="status"]').textContent = statusName(camera.status);
+      if (camera.status === "online") { online += 1; }
+      statusList.appendChild(li);
+    });
+    if (summary) { summary.textContent = online + " / " + ids.length + " " + labels.online; }
+  }
+
   function refresh() { panel.hidden = Object.keys(shown).length === 0; }
 
   function announce(camera) {
-    if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
-    new Audio(soundBase + config.sound + ".wav").play().catch(function () { /* needs a click first */ });
+    var counter = document.getElementById("count-camera-problems");
+    if (counter) { counter.textContent = String(Number(counter.textContent) + 1); }
+    if (!window.BankWatchSound.enabled()) { return; }
+    window.BankWatchSound.play(config.sound);
     if ("Notification" in window && Notification.permission === "granted") {
-      new Notification(labels.tamper + ": " + camera.name, { body: labels.statuses[camera.status] + " · " + camera.branch });
+      new Notification(labels.tamper + ": " + camera.name, { body: statusName(camera.status) + " · " + camera.branch });
     }
   }
 
@@ -52,13 +84,17 @@
       list.insertBefore(shown[id], list.firstChild);
       if (!old || old.dataset.status !== camera.status) { announce(camera); }
     }
+    cameras[id] = camera;
+    drawPanel();
     refresh();
   }
 
+  (config.cameras || []).forEach(function (camera) { cameras[String(camera.camera_id)] = camera; });
   config.tampered.forEach(function (camera) {
     shown[String(camera.camera_id)] = item(camera);
     list.appendChild(shown[String(camera.camera_id)]);
   });
+  drawPanel();
   refresh();
-  window.bankwatchCameras = { update: update, shown: shown };
+  window.bankwatchCameras = { update: update, shown: shown, cameras: cameras };
 })();

@@ -1,45 +1,74 @@
-/* BankWatch live dashboard: the queue of open alerts, kept current over the live feed.
+/* BankWatch live dashboard: the control-room console of open alerts, kept current over the live feed.
  *
- * The page renders the queue as it was at load, with the id of the last feed event it
- * reflects; static/js/feed.js resumes from that id on every (re)connect, applies each event
- * once and backs off. Rows are cloned from the page's <template> elements.
+ * The page renders the queue as it was at load, with the id of the last feed event it reflects;
+ * static/js/feed.js resumes from that id on every (re)connect, applies each event once and backs
+ * off. Each alert is a card cloned from the page's <template> elements: the camera's best face
+ * beside the subject's reference photo, in the watchlist's colour, with the subject's caution flags
+ * and the match strength in words (the numbers on hover). Order: waiting alerts first, then the
+ * watchlist's priority, then the newest. Sounds go through static/js/sound.js, one at a time:
+ * the oldest alert still waiting for acknowledgement sounds again every REPEAT_MS until someone
+ * takes it into review. When the feed is down a full-width banner and a beep say so until it is back.
  */
 (function () {
   "use strict";
+  var REPEAT_MS = 10000;      // the unacknowledged alert's siren, again
+  var DOWN_GRACE_MS = 2000;   // a reconnect faster than this is not worth a banner
+  var DOWN_BEEP_MS = 15000;   // the feed-down beep, again
   var config = JSON.parse(document.getElementById("feed-config").textContent);
   var labels = config.labels;
   var list = document.getElementById("alert-list");
   var empty = document.getElementById("queue-empty");
   var statusBox = document.getElementById("feed-status");
   var enableButton = document.getElementById("enable-alerts");
-  var alertRow = document.getElementById("alert-row-template");
-  var coveredRowTemplate = document.getElementById("covered-row-template");
+  var downBanner = document.getElementById("feed-down");
+  var waiting = document.getElementById("waiting");
+  var cardTemplate = document.getElementById("alert-card-template");
+  var coveredTemplate = document.getElementById("covered-card-template");
+  var sound = window.BankWatchSound;
+  sound.configure(config.soundBase);
 
-  var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "vi", {
-    timeZone: config.timeZone, dateStyle: "short", timeStyle: "medium", hourCycle: "h23"
+  var lang = document.documentElement.lang || "vi";
+  // One format everywhere: day before month, 24-hour, at the branch's time whatever the PC says.
+  var timeFormat = new Intl.DateTimeFormat("en-GB", {
+    timeZone: config.timeZone, day: "2-digit", month: "2-digit", year: "numeric",
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"
   });
-
-  var scoreFormat = new Intl.NumberFormat(document.documentElement.lang || "vi", {
-    minimumFractionDigits: 3, maximumFractionDigits: 3
-  });
+  function when(iso) { return timeFormat.format(new Date(iso)).replace(",", ""); }
+  var scoreFormat = new Intl.NumberFormat(lang, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
   function score(value) { return scoreFormat.format(value); }
 
   function clone(template) { return template.content.firstElementChild.cloneNode(true); }
-  function field(tr, name) { return tr.querySelector('[data-field="' + name + '"]'); }
-  function fill(tr, name, value) { field(tr, name).textContent = value; }
+  function field(card, name) { return card.querySelector('[data-field="' + name + '"]'); }
+  function fill(card, name, value) { field(card, name).textContent = value; }
+  function image(img, src, alt) {
+    if (src) { img.src = src; img.alt = alt; } else { img.replaceWith(noImage()); }
+  }
+  function noImage() {
+    var div = document.createElement("div");
+    div.className = "noimg";
+    div.textContent = labels.noImage;
+    return div;
+  }
 
-  function common(tr, alert) {
-    tr.dataset.alertId = alert.id;
-    tr.dataset.createdAt = alert.created_at;
-    tr.classList.add("status-" + alert.status);
-    fill(tr, "raised", timeFormat.format(new Date(alert.created_at)));
-    fill(tr, "where", alert.branch.name + " / " + alert.camera.name);
-    fill(tr, "sightings", String(alert.sightings));
-    fill(tr, "status", labels.statuses[alert.status] || alert.status);
-    tr.addEventListener("click", function (event) {
+  var STATUS_RANK = { new: 0, escalated: 0, in_review: 1, case_opened: 1, confirmed: 2 };
+  function priorityOf(alert) { return alert.kind === "covered" ? 2 : (alert.watchlist.priority || 2); }
+
+  function common(card, alert) {
+    card.dataset.alertId = alert.id;
+    card.dataset.createdAt = alert.created_at;
+    card.dataset.rank = STATUS_RANK[alert.status] === undefined ? 3 : STATUS_RANK[alert.status];
+    card.dataset.priority = priorityOf(alert);
+    card.dataset.status = alert.status;
+    card.classList.add("status-" + alert.status);
+    fill(card, "raised", when(alert.created_at));
+    field(card, "raised").dateTime = alert.created_at;
+    fill(card, "where", alert.branch.name + " / " + alert.camera.name);
+    fill(card, "sightings", alert.sightings + " " + labels.sightings);
+    fill(card, "status", labels.statuses[alert.status] || alert.status);
+    card.addEventListener("click", function (event) {
       if (event.target.tagName !== "A") { window.location.href = alert.url; }
     });
-    return tr;
+    return card;
   }
 
   function matchesFilters(alert) {
@@ -58,34 +87,100 @@
     }).join(", ");
   }
 
-  // A covered-face event names no one: its row shows the frame (every other face pixelated) and
+  // A covered-face event names no one: its card shows the frame (every other face pixelated) and
   // what covered the face, in its own colour; its sound is its own too.
-  function coveredRow(alert) {
-    var tr = common(clone(coveredRowTemplate), alert);
-    field(tr, "swatch").title = labels.covered;
-    var thumb = field(tr, "thumb");
-    if (alert.images.frame) {
-      thumb.src = alert.images.frame;
-      thumb.alt = labels.coveredAtDoor;
-    } else {
-      thumb.remove();
-    }
-    var link = field(tr, "link");
+  function coveredCard(alert) {
+    var card = common(clone(coveredTemplate), alert);
+    fill(card, "kind", labels.covered);
+    image(field(card, "thumb"), alert.images.frame, labels.coveredAtDoor);
+    var link = field(card, "link");
     link.textContent = labels.covered;
     link.href = alert.url;
-    var labelBox = field(tr, "labels");
-    if (alert.covering) {
-      alert.covering.labels.forEach(function (label) {
-        var span = document.createElement("span");
-        span.className = "label label-" + label;
-        span.textContent = labels.coveringNames[label] || label;
-        labelBox.appendChild(document.createTextNode(" "));
-        labelBox.appendChild(span);
-      });
+    var labelBox = field(card, "labels");
+    (alert.covering ? alert.covering.labels : []).forEach(function (label) {
+      var span = document.createElement("span");
+      span.className = "label label-" + label;
+      span.textContent = labels.coveringNames[label] || label;
+      labelBox.appendChild(document.createTextNode(" "));
+      labelBox.appendChild(span);
+    });
+    fill(card, "identity", labels.noIdentity);
+    fill(card, "covering", coveringText(alert));
+    return card;
+  }
+
+  function matchCard(alert) {
+    var card = common(clone(cardTemplate), alert);
+    card.style.setProperty("--watchlist-colour", alert.watchlist.colour);
+    fill(card, "watchlist", alert.watchlist.name);
+    image(field(card, "probe"), alert.images.best || alert.images.probe, labels.seenByCamera);
+    fill(card, "probe-caption", labels.seenByCamera);
+    image(field(card, "reference"), alert.images.reference, labels.referencePhoto);
+    fill(card, "reference-caption", labels.referencePhoto);
+    var link = field(card, "link");
+    link.textContent = alert.subject.name;
+    link.href = alert.url;
+    var caution = alert.subject.caution || [];
+    if (caution.length) {
+      var box = field(card, "caution");
+      box.textContent = "⚠ " + caution.map(function (flag) { return labels.caution[flag.code] || flag.name; }).join(" · ");
+      box.hidden = false;
+      card.classList.add("has-caution");
     }
-    fill(tr, "identity", labels.noIdentity);
-    fill(tr, "covering", coveringText(alert));
-    return tr;
+    var strength = field(card, "strength");
+    strength.textContent = labels.strength[alert.strength] || "";
+    strength.classList.add("strength-" + alert.strength);
+    strength.title = labels.scoreTitle.replace("%(score)s", score(alert.score))
+      .replace("%(threshold)s", score(alert.threshold)).replace("%(margin)s", score(alert.score - alert.threshold));
+    return card;
+  }
+
+  function card(alert) { return alert.kind === "covered" ? coveredCard(alert) : matchCard(alert); }
+
+  function before(a, b) {
+    // Waiting first, then the watchlist's priority (1 high), then the newest.
+    if (a.dataset.rank !== b.dataset.rank) { return Number(a.dataset.rank) < Number(b.dataset.rank); }
+    if (a.dataset.priority !== b.dataset.priority) { return Number(a.dataset.priority) < Number(b.dataset.priority); }
+    if (a.dataset.createdAt !== b.dataset.createdAt) { return a.dataset.createdAt > b.dataset.createdAt; }
+    return Number(a.dataset.alertId) > Number(b.dataset.alertId);
+  }
+
+  function place(node) {
+    var cards = list.children;
+    for (var i = 0; i < cards.length; i++) {
+      if (before(node, cards[i])) { list.insertBefore(node, cards[i]); return; }
+    }
+    list.appendChild(node);
+  }
+
+  var baseTitle = document.title;
+  function refreshCounts() {
+    if (empty) { empty.hidden = list.children.length > 0; }
+    var count = list.querySelectorAll('.alert-card[data-rank="0"]').length;
+    if (waiting) {
+      waiting.querySelector('[data-field="count"]').textContent = String(count);
+      waiting.classList.toggle("some", count > 0);
+    }
+    // A tab left open all day shows how many alerts wait, even when it is not in front.
+    document.title = (count ? "(" + count + ") " : "") + baseTitle;
+  }
+
+  function upsert(alert) {
+    remember(alert);
+    var existing = list.querySelector('.alert-card[data-alert-id="' + alert.id + '"]');
+    if (existing) { existing.remove(); }
+    if (!matchesFilters(alert)) { refreshCounts(); return false; }
+    place(card(alert));
+    refreshCounts();
+    return !existing;
+  }
+
+  var remembered = {};
+  function remember(alert) { remembered[alert.id] = alert; }
+
+  function bump(id) {
+    var counter = document.getElementById(id);
+    if (counter) { counter.textContent = String(Number(counter.textContent) + 1); }
   }
 
   function soundOf(alert) {
@@ -97,88 +192,41 @@
     return alert.kind === "covered" || alert.watchlist.requires_acknowledgement;
   }
 
-  function row(alert) {
-    if (alert.kind === "covered") { return coveredRow(alert); }
-    var tr = common(clone(alertRow), alert);
-    tr.style.setProperty("--watchlist-colour", alert.watchlist.colour);
-    field(tr, "swatch").title = alert.watchlist.name;
-    var link = field(tr, "link");
-    link.textContent = alert.subject.name;
-    link.href = alert.url;
-    fill(tr, "watchlist", alert.watchlist.name);
-    fill(tr, "score", score(alert.score) + " / " + score(alert.threshold));
-    return tr;
-  }
-
-  function place(tr) {
-    // Oldest first: the alert that has waited longest is on top.
-    var rows = list.children;
-    for (var i = 0; i < rows.length; i++) {
-      var other = rows[i];
-      if (other.dataset.createdAt > tr.dataset.createdAt ||
-          (other.dataset.createdAt === tr.dataset.createdAt && Number(other.dataset.alertId) > Number(tr.dataset.alertId))) {
-        list.insertBefore(tr, other);
-        return;
-      }
-    }
-    list.appendChild(tr);
-  }
-
-  var baseTitle = document.title;
-  function refreshEmpty() {
-    if (empty) { empty.hidden = list.children.length > 0; }
-    // A tab left open all day shows how many alerts wait, even when it is not in front.
-    document.title = (list.children.length ? "(" + list.children.length + ") " : "") + baseTitle;
-  }
-
-  function upsert(alert) {
-    var existing = list.querySelector('tr[data-alert-id="' + alert.id + '"]');
-    if (!matchesFilters(alert)) {
-      if (existing) { existing.remove(); }
-      refreshEmpty();
-      return false;
-    }
-    var tr = row(alert);
-    if (existing) { existing.replaceWith(tr); } else { place(tr); }
-    refreshEmpty();
-    return !existing;
-  }
-
   function announce(alert) {
-    var tr = list.querySelector('tr[data-alert-id="' + alert.id + '"]');
-    if (tr) {
-      tr.classList.add("fresh");
-      setTimeout(function () { tr.classList.remove("fresh"); }, 8000);
+    var node = list.querySelector('.alert-card[data-alert-id="' + alert.id + '"]');
+    if (node) {
+      node.classList.add("fresh");
+      setTimeout(function () { node.classList.remove("fresh"); }, 8000);
     }
-    if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
-    var sound = soundOf(alert);
-    if (sound) {
-      var audio = new Audio(config.soundBase + sound + ".wav");
-      audio.play().catch(function () { /* the browser wants a click first */ });
-    }
+    if (!sound.enabled()) { return; }
+    sound.play(soundOf(alert));
     if ("Notification" in window && Notification.permission === "granted") {
       var covered = alert.kind === "covered";
       var title = covered ? labels.coveredAtDoor + ": " + coveringText(alert) : labels.newAlert + ": " + alert.subject.name;
       var body = covered ? alert.branch.name + " · " + alert.camera.name
-        : alert.watchlist.name + " · " + alert.branch.name + " · " + score(alert.score);
+        : alert.watchlist.name + " · " + alert.branch.name + " · " + (labels.strength[alert.strength] || "");
       var note = new Notification(title, { body: body, tag: "bankwatch-alert-" + alert.id });
       note.onclick = function () { window.focus(); window.location.href = alert.url; };
     }
   }
 
-  // Watchlists that require acknowledgement keep sounding while one of their alerts is still new
-  // (starting the review acknowledges it).
+  // Alerts of watchlists that require acknowledgement sound again while still new; only the
+  // oldest of them, so that four waiting alerts are one siren, not four.
   var pending = {};
   function remindUnacknowledged() {
-    if (localStorage.getItem("bankwatch.alerting") !== "on") { return; }
+    var oldest = null;
     Object.keys(pending).forEach(function (id) {
       var alert = pending[id];
-      if (alert.status !== "new" || !list.querySelector('tr[data-alert-id="' + id + '"]')) { delete pending[id]; return; }
-      var sound = soundOf(alert);
-      if (sound) { new Audio(config.soundBase + sound + ".wav").play().catch(function () {}); }
+      if (alert.status !== "new" || !list.querySelector('.alert-card[data-alert-id="' + id + '"]')) { delete pending[id]; return; }
+      if (!oldest || alert.created_at < oldest.created_at) { oldest = alert; }
     });
+    if (oldest) { sound.play(soundOf(oldest)); }
   }
-  setInterval(remindUnacknowledged, 20000);
+  setInterval(remindUnacknowledged, REPEAT_MS);
+
+  function track(alert) {
+    if (mustAcknowledge(alert) && alert.status === "new") { pending[alert.id] = alert; } else { delete pending[alert.id]; }
+  }
 
   function handle(message) {
     if (message.type === "camera.updated") {  // camera health (static/js/camera-health.js)
@@ -188,12 +236,27 @@
     var again = message.type === "alert.unacknowledged";  // nobody took it into review in time
     if (message.type !== "alert.created" && message.type !== "alert.updated" && !again) { return; }
     var added = upsert(message.alert);
-    if (mustAcknowledge(message.alert) && message.alert.status === "new") {
-      pending[message.alert.id] = message.alert;
-    } else {
-      delete pending[message.alert.id];
-    }
+    track(message.alert);
+    if (message.type === "alert.created") { bump(message.alert.kind === "covered" ? "count-covered" : "count-alerts"); }
     if (message.type === "alert.created" || added || again) { announce(message.alert); }
+  }
+
+  // The feed-down banner: after DOWN_GRACE_MS without the feed, until it is back; a beep with it.
+  var downTimer = null, downBeep = null;
+  function feedDown() {
+    if (!downBanner || downTimer) { return; }
+    downTimer = setTimeout(function () {
+      downBanner.hidden = false;
+      document.body.classList.add("feed-is-down");
+      sound.play("beep");
+      downBeep = setInterval(function () { sound.play("beep"); }, DOWN_BEEP_MS);
+    }, DOWN_GRACE_MS);
+  }
+  function feedBack() {
+    clearTimeout(downTimer); clearInterval(downBeep);
+    downTimer = downBeep = null;
+    if (downBanner) { downBanner.hidden = true; }
+    document.body.classList.remove("feed-is-down");
   }
 
   function setStatus(kind) {
@@ -201,16 +264,17 @@
     statusBox.className = "status " + (kind === "up" ? "up" : "down");
     statusBox.textContent = kind === "up" ? labels.up : kind === "catching" ? labels.catchingUp : labels.down;
     statusBox.dataset.state = kind;
+    if (kind === "down") { feedDown(); } else { feedBack(); }
   }
 
   JSON.parse(document.getElementById("initial-queue").textContent).forEach(function (alert) {
     upsert(alert);
-    if (mustAcknowledge(alert) && alert.status === "new") { pending[alert.id] = alert; }
+    track(alert);
   });
-  refreshEmpty();
+  refreshCounts();
 
   if (enableButton) {
-    if (localStorage.getItem("bankwatch.alerting") === "on") { enableButton.textContent = labels.on; }
+    if (sound.enabled()) { enableButton.textContent = labels.on; }
     enableButton.addEventListener("click", function () {
       localStorage.setItem("bankwatch.alerting", "on");
       enableButton.textContent = labels.on;
@@ -221,6 +285,39 @@
       }
     });
   }
+
+  // Mute for a set time: asked of the server (which audits it), then kept for every tab.
+  var muteForm = document.getElementById("mute-form");
+  var mutedBox = document.getElementById("muted");
+  function showMute() {
+    if (!mutedBox) { return; }
+    var until = sound.mutedUntil();
+    var on = Date.now() < until;
+    mutedBox.hidden = !on;
+    muteForm.querySelector("input[name=minutes]").value = on ? "0" : "5";
+    muteForm.querySelector("button").textContent = on ? labels.unmute : labels.mute;
+    if (on) { mutedBox.textContent = labels.mutedUntil.replace("%(time)s", when(new Date(until).toISOString()).slice(11, 16)); }
+  }
+  if (muteForm) {
+    muteForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch(muteForm.action, {
+        method: "POST", body: new FormData(muteForm), credentials: "same-origin", headers: { Accept: "application/json" }
+      }).then(function (response) { return response.json(); }).then(function (answer) {
+        sound.muteUntil(answer.muted_until ? Date.parse(answer.muted_until) : 0);
+        showMute();
+      });
+    });
+    showMute();
+    setInterval(showMute, 5000);
+  }
+
+  // window.bankwatchConsole: the message handler and the alerts shown, for the browser tests.
+  window.bankwatchConsole = {
+    handle: handle,
+    alert: function (id) { return remembered[id]; },
+    pending: pending
+  };
   // window.bankwatchFeed: read by the browser tests and handy in the console.
   window.bankwatchFeed = config.hasFeed && statusBox
     ? window.BankWatchFeed.open({

@@ -78,6 +78,17 @@ class Server:
     door_token: str = ""
     door_id: int = 0
     display_code: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        """Stop the server process (a test of what the pages do when the server goes away)."""
+        if self.process is not None:
+            stop_process(self.process, timeout=10)
+            self.process = None
+
+    def start(self) -> None:
+        """Start the server (again) on the same address and data folder; returns once it answers."""
+        self.process = _spawn(self.url, self.env, self.log)
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         """Run a manage.py command against the server's data folder; its stdout."""
@@ -148,38 +159,44 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     seed = json.loads(seeded.stdout.split("SEED", 1)[1])
 
-    port = _free_port()
-    log = data / "server.log"
-    with log.open("wb") as out:
+    url = f"http://127.0.0.1:{_free_port()}"
+    server = Server(
+        url=url,
+        camera_token=seed["token"],
+        log=data / "server.log",
+        env=env,
+        door_token=seed["door_token"],
+        door_id=seed["door_id"],
+        display_code=seed["display_code"],
+    )
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def _spawn(url: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """daphne serving `url` (http://127.0.0.1:PORT), once it answers; its output appended to `log`."""
+    port = url.rsplit(":", 1)[1]
+    with log.open("ab") as out:
         process = subprocess.Popen(
-            [python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "bankwatch.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", port, "bankwatch.asgi:application"],
             env=env,
             cwd=settings.BASE_DIR,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/login/", timeout=2):  # noqa: S310 - our own local server
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:]) from None
-                time.sleep(0.3)
-        yield Server(
-            url=url,
-            camera_token=seed["token"],
-            log=log,
-            env=env,
-            door_token=seed["door_token"],
-            door_id=seed["door_id"],
-            display_code=seed["display_code"],
-        )
-    finally:
-        stop_process(process, timeout=10)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/login/", timeout=2):  # noqa: S310 - our own local server
+                return process
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                stop_process(process, timeout=10)
+                raise RuntimeError("the server did not start:\n" + log.read_text()[-3000:]) from None
+            time.sleep(0.3)
 
 
 @pytest.fixture(scope="session")

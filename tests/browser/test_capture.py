@@ -61,16 +61,18 @@ def test_a_paired_browser_webcam_raises_an_alert_on_the_banks_dashboard(server: 
             dashboard.click("button[type=submit].primary")
             dashboard.wait_for_url("**/dashboard/")
             dashboard.wait_for_selector('#feed-status[data-state="up"]', timeout=15_000)
-            assert dashboard.locator("#alert-list tr").count() == 0
+            assert dashboard.locator("#alert-list .alert-card").count() == 0
 
             tablet = chromium.new_context(locale="en-GB").new_page()
             tablet.goto(f"{server.url}/pair/")
             tablet.fill("#id_code", code)
             tablet.click("button[type=submit].primary")
             tablet.wait_for_url(f"**/camera/{camera['camera_id']}/capture/")
-            tablet.wait_for_function("() => window.bankwatchCapture && window.bankwatchCapture.sent >= 2", timeout=30_000)
+            tablet.wait_for_function(
+                "() => window.bankwatchCapture && window.bankwatchCapture.sent >= 2", timeout=30_000
+            )
 
-            row = dashboard.wait_for_selector("#alert-list tr[data-alert-id]", timeout=90_000)
+            row = dashboard.wait_for_selector("#alert-list .alert-card[data-alert-id]", timeout=90_000)
             assert row is not None and "Tran Van Robber" in row.inner_text()
             state: dict[str, Any] = tablet.evaluate("window.bankwatchCapture")
             assert state["failed"] == 0 and state["stopped"] is False

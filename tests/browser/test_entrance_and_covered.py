@@ -105,7 +105,7 @@ def guard(browser: Any, server: Server) -> Any:
         window.Notification.permission = "granted";
         // When the first covered-face row appears (the POST-to-event latency is read from it).
         new MutationObserver(() => {
-            if (!window.coveredSeenAt && document.querySelector('#alert-list tr[data-kind="covered"]')) { window.coveredSeenAt = Date.now(); }
+            if (!window.coveredSeenAt && document.querySelector('#alert-list .alert-card[data-kind="covered"]')) { window.coveredSeenAt = Date.now(); }
         }).observe(document.getElementById("alert-list"), { childList: true });
     }"""
     )
@@ -143,7 +143,7 @@ def test_the_display_shows_boxes_and_the_prompt_for_a_covered_face_and_the_dashb
         display.screenshot(path=str(Path(SCREENSHOTS) / "entrance-prompt.png"))
 
     # The dashboard: the covered-face event arrives live, in its own look, with its own sound.
-    row = guard.wait_for_selector('#alert-list tr[data-kind="covered"]', timeout=60_000)
+    row = guard.wait_for_selector('#alert-list .alert-card[data-kind="covered"]', timeout=60_000)
     latency = (guard.evaluate("window.coveredSeenAt") - sent[1]) / 1000  # from the 2nd covered frame's POST
     text = row.inner_text()
     assert "Covered face" in text and "mask" in text and "no one identified" in text
@@ -189,5 +189,5 @@ def test_a_watchlisted_person_at_the_door_sees_exactly_what_anyone_else_sees(ser
             assert not re.search(word, text, re.IGNORECASE), (word, text[:200])
     assert display.is_hidden("#prompt")
     # Meanwhile the bank was told: the robber was recognised, on the dashboard only.
-    row = guard.wait_for_selector('#alert-list tr:has-text("Tran Van Robber")', timeout=60_000)
+    row = guard.wait_for_selector('#alert-list .alert-card:has-text("Tran Van Robber")', timeout=60_000)
     assert row is not None

@@ -56,7 +56,7 @@ def story(browser: Any, server: Server) -> dict[str, Any]:
 
 def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_reload(server, story):
     alice = story["alice"]
-    assert alice.locator("#alert-list tr").count() == 0
+    assert alice.locator("#alert-list .alert-card").count() == 0
     # Record the sound and the browser notification the page makes (headless Chromium shows neither).
     alice.evaluate(
         """() => {
@@ -71,15 +71,21 @@ def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_re
     for name in ("img2.jpg", "img5.jpg"):  # two frames of the subject: the agreement rule may want both
         server.push_frame(DATASET / name)
         time.sleep(1.0)
-    row = alice.wait_for_selector("#alert-list tr[data-alert-id]", timeout=60_000)
+    row = alice.wait_for_selector("#alert-list .alert-card[data-alert-id]", timeout=60_000)
     story["alert_id"] = int(row.get_attribute("data-alert-id"))
     assert "Tran Van Robber" in row.inner_text()
     assert alice.evaluate("window.noReload") is True, "the page was not reloaded"
     created = alice.request.get(f"{server.url}/api/v1/alerts/{story['alert_id']}/").json()["created_at"]
     local = datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     assert local.strftime("%H:%M:%S") in row.inner_text()
-    colour = alice.eval_on_selector("#alert-list tr td.swatch", "td => getComputedStyle(td).backgroundColor")
+    colour = alice.eval_on_selector("#alert-list .alert-card", "card => getComputedStyle(card).borderTopColor")
     assert colour == "rgb(179, 38, 30)"  # the watchlist's colour, #b3261e
+    # The camera's face beside the subject's reference photo, both served, and the strength in words.
+    for image in ("probe", "reference"):
+        src = row.query_selector(f'img[data-field="{image}"]').get_attribute("src")
+        assert alice.request.get(server.url + src).body()[:2] == b"\xff\xd8", image
+    assert "match" in row.query_selector('[data-field="strength"]').inner_text()
+    assert "threshold" in row.query_selector('[data-field="strength"]').get_attribute("title")
     assert alice.evaluate("window.played") == ["/static/sounds/siren.wav"]  # the watchlist's sound
     assert alice.request.get(f"{server.url}/static/sounds/siren.wav").body()[:4] == b"RIFF"
     assert alice.evaluate("window.notified") == ["New alert: Tran Van Robber"]
@@ -91,8 +97,8 @@ def test_a_frame_pushed_through_the_api_appears_on_the_open_dashboard_without_re
 def test_the_bank_confirms_and_escalates_by_keyboard_and_the_police_see_it_live(server, story):
     alice, paula = story["alice"], story["paula"]
     alert_id = story["alert_id"]
-    assert paula.locator(f'#alert-list tr[data-alert-id="{alert_id}"]').count() == 0
-    alice.click(f'#alert-list tr[data-alert-id="{alert_id}"] a')
+    assert paula.locator(f'#alert-list .alert-card[data-alert-id="{alert_id}"]').count() == 0
+    alice.click(f'#alert-list .alert-card[data-alert-id="{alert_id}"] a')
     alice.wait_for_url(f"**/alerts/{alert_id}/")
     alice.wait_for_selector(".faces img")
     if SCREENSHOTS:
@@ -117,7 +123,7 @@ def test_the_bank_confirms_and_escalates_by_keyboard_and_the_police_see_it_live(
     alice.keyboard.press("e")
     alice.wait_for_selector("#alert-status:has-text('Escalated')")
 
-    row = paula.wait_for_selector(f'#alert-list tr[data-alert-id="{alert_id}"]', timeout=15_000)
+    row = paula.wait_for_selector(f'#alert-list .alert-card[data-alert-id="{alert_id}"]', timeout=15_000)
     assert "Escalated" in row.inner_text()
     assert paula.evaluate("window.noReload") is True
     detail = alice.request.get(f"{server.url}/api/v1/alerts/{alert_id}/").json()
@@ -126,7 +132,7 @@ def test_the_bank_confirms_and_escalates_by_keyboard_and_the_police_see_it_live(
 
 def test_another_bank_never_sees_it_on_the_page_in_the_api_or_on_the_socket(server, story):
     charlie, alert_id = story["charlie"], story["alert_id"]
-    assert charlie.locator("#alert-list tr").count() == 0
+    assert charlie.locator("#alert-list .alert-card").count() == 0
     assert _alerts_in(charlie.frames_received, alert_id) == []
     assert charlie.frames_received, "charlie's socket was open and heard at least the replay marker"
     assert charlie.request.get(f"{server.url}/api/v1/alerts/{alert_id}/").status == 404
@@ -140,7 +146,7 @@ def test_another_bank_never_sees_it_on_the_page_in_the_api_or_on_the_socket(serv
 
 def test_the_police_open_a_case_note_it_export_the_evidence_and_close_it(server, story):
     paula, alert_id = story["paula"], story["alert_id"]
-    paula.click(f'#alert-list tr[data-alert-id="{alert_id}"] a')
+    paula.click(f'#alert-list .alert-card[data-alert-id="{alert_id}"] a')
     paula.wait_for_url(f"**/alerts/{alert_id}/")
     paula.keyboard.press("o")
     paula.wait_for_url("**/cases/*/")
