@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.log import record
 from cameras.actions import StreamConfigError, create_camera
 from cameras.models import Camera
 from cameras.signing import secret_of
@@ -53,6 +54,7 @@ class Command(BaseCommand):
             )
         except StreamConfigError as exc:
             raise CommandError(str(exc)) from None
+        record("camera.created", camera, actor_label="manage.py", source=camera.source)  # never the token or secret
         bank = camera.branch.bank
         warnings = []
         if not bank.jurisdiction:
