@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from accounts.models import User
 from alerts.actions import ReviewError
 from alerts.models import Alert
+from audit.log import record
 from bankwatch.biometrics import private
 from cases.actions import place_hold, release_hold
 from cases.models import LegalHold
@@ -130,6 +131,7 @@ class PrivacyReportAdmin(OfficerOnly, admin.ModelAdmin):
                 return HttpResponseRedirect(reverse("admin:privacy_assessment"))
             name = f"bankwatch-impact-assessment-{row.produced_at:%Y-%m-%d}.{row.format}"
             return _download(content, name, "application/pdf" if row.format == "pdf" else "text/html")
+        record("privacy.report_viewed", None, request=request)
         return HttpResponse(reports.render_html(reports.gather(), admin_links=True, request=request))
 
 

@@ -143,6 +143,9 @@ def test_the_pdf_report_is_a_pdf_of_the_same_page(cast, tmp_path, capsys):
     assert len(document) >= 2
     for variable in RETENTION_VARIABLES:
         assert variable in text.replace("\r\n", "").replace("\n", "")
+    download = client_for(cast["dora"]).post("/admin/privacy/privacyreport/assessment/", {"format": "pdf"})
+    assert download["Content-Type"] == "application/pdf" and download.content.startswith(b"%PDF")
+    assert PrivacyReport.objects.filter(format="pdf", produced_by=cast["dora"]).exists()
 
 
 def test_the_six_month_reminder_appears_until_an_assessment_is_produced(cast, settings):
@@ -164,7 +167,8 @@ def test_the_assessment_page_is_the_officers_alone_and_producing_it_is_recorded(
     dora = client_for(cast["dora"])
     page = dora.get("/admin/privacy/privacyreport/assessment/")
     assert page.status_code == 200 and "BANKWATCH_RETENTION_COVERED_HOURS" in page.content.decode()
-    assert not PrivacyReport.objects.exists()
+    assert not PrivacyReport.objects.exists()  # looking is audited, not a produced assessment
+    assert AuditEntry.objects.filter(action="privacy.report_viewed", actor=cast["dora"]).exists()
     download = dora.post("/admin/privacy/privacyreport/assessment/", {"format": "html"})
     assert download.status_code == 200 and download["Cache-Control"] == "private, no-store"
     assert PrivacyReport.objects.get().produced_by == cast["dora"]
