@@ -73,10 +73,13 @@ def _run_in_thread(job: Task, args: tuple[Any, ...]) -> Any:
 
 
 def _submit(job: Task, args: tuple[Any, ...]) -> None:
+    lane = getattr(job, "lane", DEFAULT_LANE)
     if settings.JOB_BACKEND == "celery":
-        job.apply_async(args=args)
+        # BANKWATCH_OUTBOUND_QUEUE sends the outbound lane to workers of its own (`celery worker -Q NAME`).
+        queue = settings.OUTBOUND_QUEUE if lane != DEFAULT_LANE and settings.OUTBOUND_QUEUE else None
+        job.apply_async(args=args, queue=queue)
         return
-    future = executor(getattr(job, "lane", DEFAULT_LANE)).submit(_run_in_thread, job, args)
+    future = executor(lane).submit(_run_in_thread, job, args)
     _pending.add(future)
     future.add_done_callback(_pending.discard)
 

@@ -180,6 +180,9 @@ JOB_BACKEND = envchoice("BANKWATCH_JOB_BACKEND", "celery" if REDIS_URL else "thr
 JOB_THREADS = envint("BANKWATCH_JOB_THREADS", 2, minimum=1)
 # Threads for the jobs that wait on other systems (webhook deliveries, MQTT), beside JOB_THREADS.
 OUTBOUND_JOB_THREADS = envint("BANKWATCH_OUTBOUND_JOB_THREADS", 2, minimum=1)
+# Celery: the queue of those jobs; empty, the default queue (then a slow receiver holds a worker's pool
+# process for up to BANKWATCH_WEBHOOK_TIMEOUT_SECONDS). Set, run workers for it: celery worker -Q NAME.
+OUTBOUND_QUEUE = envstr("BANKWATCH_OUTBOUND_QUEUE", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -38,3 +38,23 @@ def test_a_celery_pool_process_loads_the_models_when_it_starts():
     heartbeat = WorkerHeartbeat.objects.get()
     assert heartbeat.hostname.endswith(f":{os.getpid()}")
     assert heartbeat.model_id == "SFace+yunet"
+
+
+def test_outbound_jobs_run_apart_from_recognition_jobs(settings, monkeypatch):
+    """Embedded: their own threads; Celery: their own queue once BANKWATCH_OUTBOUND_QUEUE names one."""
+    assert jobs.executor("outbound") is not jobs.executor()
+    settings.JOB_BACKEND = "celery"
+    sent: list[tuple[str, object]] = []
+    for name in ("integrations.retry_webhooks", "alerts.sweep_frames"):
+        task = jobs.task(name)
+        monkeypatch.setattr(task, "apply_async", lambda args, queue, name=name: sent.append((name, queue)))
+    for queue in ("", "outbound"):
+        settings.OUTBOUND_QUEUE = queue
+        jobs._submit(jobs.task("integrations.retry_webhooks"), ())
+        jobs._submit(jobs.task("alerts.sweep_frames"), ())
+    assert sent == [
+        ("integrations.retry_webhooks", None),
+        ("alerts.sweep_frames", None),
+        ("integrations.retry_webhooks", "outbound"),
+        ("alerts.sweep_frames", None),
+    ]
