@@ -466,5 +466,15 @@ def remember_not_this_person(alert: Alert, user: User) -> bool:
         record("alert.counter_example_missing", alert, actor=user, why="the alert has no probe embedding")
         return False
     embedding = np.frombuffer(bytes(raw), dtype=np.float32)
-    add_counter_example(alert.subject, embedding, created_by=user, source_alert_id=alert.pk)
+    # It applies at once only where the reviewer works: their branch (branch staff) or their bank.
+    # Everywhere needs a curator's approval (enrollment.actions.approve_counter_example).
+    branch_staff = user.branches.exists()
+    add_counter_example(
+        alert.subject,
+        embedding,
+        created_by=user,
+        source_alert_id=alert.pk,
+        bank=None if branch_staff else alert.bank,
+        branch=alert.branch if branch_staff else None,
+    )
     return True

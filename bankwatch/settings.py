@@ -532,6 +532,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Retention (retention/jobs.py): what is forgotten, and when ------------
 RETENTION_INTERVAL_SECONDS = envint("BANKWATCH_RETENTION_INTERVAL_SECONDS", 3600, minimum=60)
 RETENTION_DISMISSED_ALERT_DAYS = envint("BANKWATCH_RETENTION_DISMISSED_ALERT_DAYS", 30, minimum=0)
+# A "not this person" whose probe scores this much above the watchlist's threshold against the
+# subject's own photos is probably the subject after all: held for a curator, not applied.
+COUNTER_EXAMPLE_HOLD_MARGIN = envfloat("BANKWATCH_COUNTER_EXAMPLE_HOLD_MARGIN", 0.15, 0.0, 2.0)
 RETENTION_EXPIRED_SUBJECT_DAYS = envint("BANKWATCH_RETENTION_EXPIRED_SUBJECT_DAYS", 0, minimum=0)
 RETENTION_OPEN_ALERT_DAYS = envint("BANKWATCH_RETENTION_OPEN_ALERT_DAYS", 30, minimum=1)
 RETENTION_FEED_EVENT_DAYS = envint("BANKWATCH_RETENTION_FEED_EVENT_DAYS", 7, minimum=1)

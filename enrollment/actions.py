@@ -508,21 +508,99 @@ def add_counter_example(
     *,
     created_by: User | None,
     source_alert_id: int | None,
+    bank: Bank | None = None,
+    branch: Branch | None = None,
 ) -> CounterExample:
-    """Record "this face is not <subject>": the gallery stops matching faces closer to it than to the subject."""
+    """Record "this face is not <subject>" where the reviewer works: the gallery stops matching faces
+    closer to it than to the subject, at that branch or bank only (everywhere needs a curator).
+
+    A probe that scores far above the threshold against the subject's own templates
+    (BANKWATCH_COUNTER_EXAMPLE_HOLD_MARGIN) is probably the subject after all: it is held for a
+    curator instead of applied. It expires with the dismissed alert's images.
+    """
     vector = np.asarray(embedding, dtype=np.float32).ravel()
     norm = float(np.linalg.norm(vector))
     if norm > 0:
         vector = vector / norm
+    own = [
+        np.frombuffer(bytes(blob), dtype=np.float32)
+        for blob in FaceTemplate.objects.filter(subject=subject, model_id=model_id(), masked=False).values_list(
+            "embedding", flat=True
+        )
+    ]
+    similarity = float(np.max(np.stack(own) @ vector)) if own and len(own[0]) == len(vector) else None
+    hold_above = subject.watchlist.effective_threshold + settings.COUNTER_EXAMPLE_HOLD_MARGIN
+    held = similarity is not None and similarity >= hold_above
     counter = CounterExample.objects.create(
         subject=subject,
         model_id=model_id(),
         embedding=vector.astype(np.float32).tobytes(),
         created_by=created_by,
         source_alert_id=source_alert_id,
+        status=CounterExample.Status.HELD if held else CounterExample.Status.ACTIVE,
+        bank=bank if branch is None else branch.bank,
+        branch=branch,
+        similarity_to_subject=None if similarity is None else round(similarity, 4),
+        expires_at=timezone.now() + timedelta(days=settings.RETENTION_DISMISSED_ALERT_DAYS),
     )
-    record("counter_example.added", counter, actor=created_by, subject_id=subject.pk, source_alert_id=source_alert_id)
+    record(
+        "counter_example.held" if held else "counter_example.added",
+        counter,
+        actor=created_by,
+        subject_id=subject.pk,
+        source_alert_id=source_alert_id,
+        scope=counter.scope,
+        similarity=counter.similarity_to_subject,
+    )
     return counter
+
+
+@transaction.atomic
+def approve_counter_example(
+    counter: CounterExample, *, everywhere: bool, actor: User | None, request: HttpRequest | None = None
+) -> CounterExample:
+    """A curator applies a held counter-example, or (everywhere) widens one to every bank."""
+    locked = CounterExample.objects.select_for_update().get(pk=counter.pk)
+    locked.status = CounterExample.Status.ACTIVE
+    if everywhere:
+        locked.bank, locked.branch = None, None
+    locked.approved_by = actor
+    locked.save()
+    record(
+        "counter_example.approved",
+        locked,
+        actor=actor,
+        request=request,
+        subject_id=locked.subject_id,
+        scope=locked.scope,
+    )
+    return locked
+
+
+@transaction.atomic
+def withdraw_counter_example(
+    counter: CounterExample, *, actor: User | None, request: HttpRequest | None = None, why: str = "undone"
+) -> None:
+    """Take one counter-example back (a curator's undo, or its expiry); deleting it bumps the gallery."""
+    record(
+        "counter_example.withdrawn",
+        counter,
+        actor=actor,
+        actor_label="" if actor else "retention",
+        request=request,
+        subject_id=counter.subject_id,
+        source_alert_id=counter.source_alert_id,
+        why=why,
+    )
+    counter.delete()
+
+
+def expire_counter_examples(now: datetime) -> int:
+    """Counter-examples go with the dismissed alert's retention (their probe is that alert's face)."""
+    expired = list(CounterExample.objects.filter(expires_at__lt=now))
+    for counter in expired:
+        withdraw_counter_example(counter, actor=None, why="expired")
+    return len(expired)
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from alerts.field_rates import field_rates
 from audit.log import record
 from enrollment import actions, archive, importer
-from enrollment.models import ImportJob, ReferencePhoto, Subject, Watchlist
+from enrollment.models import CounterExample, ImportJob, ReferencePhoto, Subject, Watchlist
 from enrollment.photos import serve_photo
 from enrollment.reasons import invalid_image, render
 from recognition.images import PHOTO_FORMATS, InvalidImageError, decode_image
@@ -84,7 +84,13 @@ def _thumbnail(photo: ReferencePhoto, kind: str, size: int = 64) -> str:
 
 
 def _status_badge(photo: ReferencePhoto) -> str:
-    colours = {"pending": "#8a6d00", "accepted": "#1b6e20", "rejected": "#b3261e", "failed": "#b3261e", "held": "#8a6d00"}
+    colours = {
+        "pending": "#8a6d00",
+        "accepted": "#1b6e20",
+        "rejected": "#b3261e",
+        "failed": "#b3261e",
+        "held": "#8a6d00",
+    }
     return format_html(
         '<span class="photo-status" data-photo="{}" data-status="{}" data-poll="{}" style="color:{};font-weight:bold">'
         "{}</span><br><small>{}</small>",
@@ -638,3 +644,55 @@ class ImportJobAdmin(CuratorOnly, admin.ModelAdmin):
             "progress_url": reverse("admin:enrollment_importjob_progress", args=[object_id]),
         }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(CounterExample)
+class CounterExampleAdmin(CuratorOnly, admin.ModelAdmin):
+    """Every "not this person", per subject, with who made it, where it applies, and an undo."""
+
+    list_display = ["subject", "status", "where", "created_by", "created_at", "similarity_to_subject", "expires_at"]
+    list_filter = ["status", ("bank", admin.EmptyFieldListFilter), "subject__watchlist"]
+    search_fields = ["subject__full_name"]
+    list_select_related = ["subject", "created_by", "bank", "branch"]
+    readonly_fields = [
+        "subject",
+        "status",
+        "where",
+        "created_by",
+        "created_at",
+        "source_alert_id",
+        "approved_by",
+        "expires_at",
+    ]
+    actions = ["apply_here", "apply_everywhere", "undo"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # made by a reviewer's "not this person", never by hand
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("applies at"))
+    def where(self, obj: CounterExample) -> str:
+        return obj.scope
+
+    def _approve(self, request: HttpRequest, queryset: QuerySet[CounterExample], everywhere: bool) -> None:
+        for counter in queryset:
+            actions.approve_counter_example(counter, everywhere=everywhere, actor=request.user, request=request)  # type: ignore[arg-type]
+        self.message_user(request, gettext("%(count)s counter-example(s) applied.") % {"count": queryset.count()})
+
+    @admin.action(description=_("Apply where it was made (a held one: it is not the subject after all)"))
+    def apply_here(self, request: HttpRequest, queryset: QuerySet[CounterExample]) -> None:
+        self._approve(request, queryset, everywhere=False)
+
+    @admin.action(description=_("Apply at every bank (curator's approval)"))
+    def apply_everywhere(self, request: HttpRequest, queryset: QuerySet[CounterExample]) -> None:
+        self._approve(request, queryset, everywhere=True)
+
+    @admin.action(description=_("Undo: withdraw it (the subject matches that face again)"))
+    def undo(self, request: HttpRequest, queryset: QuerySet[CounterExample]) -> None:
+        count = 0
+        for counter in queryset:
+            actions.withdraw_counter_example(counter, actor=request.user, request=request)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(request, gettext("%(count)s counter-example(s) withdrawn.") % {"count": count})

@@ -257,6 +257,33 @@ class CounterExample(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     source_alert_id = models.BigIntegerField(null=True, blank=True)
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Applied")
+        # The probe scored far above the threshold against the subject's own photos: probably the
+        # subject after all, so it is not applied until a curator says so.
+        HELD = "held", _("Held: likely the subject")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Where it applies: the reviewer's branch (branch staff) or bank; both empty: everywhere,
+    # which only a curator's approval sets (actions.approve_counter_example).
+    bank = models.ForeignKey(Bank, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    similarity_to_subject = models.FloatField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as long as the dismissed alert's images (BANKWATCH_RETENTION_DISMISSED_ALERT_DAYS).
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"not {self.subject} #{self.pk}"
+
+    @property
+    def scope(self) -> str:
+        if self.branch_id is not None:
+            return str(self.branch)
+        return str(self.bank) if self.bank_id is not None else str(_("everywhere"))
+
 
 class GalleryVersion(models.Model):
     """One row whose counter rises on every change to what the gallery holds.

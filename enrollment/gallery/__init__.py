@@ -79,6 +79,8 @@ class Snapshot:
     expires: NDArray[np.float64]  # epoch seconds, inf when the subject never expires
     scopes: dict[int, _Scope]
     counter_examples: dict[int, NDArray[np.float32]]  # subject position -> rows
+    # Where each of those rows applies: (bank id, branch id, expiry in epoch seconds); 0 ids: everywhere.
+    counter_scopes: dict[int, NDArray[np.float64]] = field(default_factory=dict)
     index: Index | None = None  # proposes candidate rows (enrollment/gallery/index.py)
     _scope_cache: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
 
@@ -154,11 +156,18 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         )
     position = {sid: i for i, sid in enumerate(subject_ids)}
     counters: dict[int, list[bytes]] = {}
-    for subject_id, blob in CounterExample.objects.filter(
-        model_id=model_id, subject__status=Subject.Status.ACTIVE, subject__watchlist__is_active=True
-    ).values_list("subject_id", "embedding"):
+    counter_scopes: dict[int, list[tuple[float, float, float]]] = {}
+    for subject_id, blob, bank_id, branch_id, expires_at in CounterExample.objects.filter(
+        model_id=model_id,
+        status=CounterExample.Status.ACTIVE,
+        subject__status=Subject.Status.ACTIVE,
+        subject__watchlist__is_active=True,
+    ).values_list("subject_id", "embedding", "bank_id", "branch_id", "expires_at"):
         if subject_id in position:
             counters.setdefault(position[subject_id], []).append(bytes(blob))
+            counter_scopes.setdefault(position[subject_id], []).append(
+                (float(bank_id or 0), float(branch_id or 0), _epoch(expires_at))
+            )
     snapshot = Snapshot(
         version=version,
         model_id=model_id,
@@ -176,6 +185,7 @@ def build(version: int, model_id: str, index_kind: str) -> Snapshot:
         expires=np.array([_epoch(subjects[s]["expires_at"]) for s in subject_ids], dtype=np.float64),
         scopes=scopes,
         counter_examples={pos: _as_matrix(blobs, matrix.shape[1]) for pos, blobs in counters.items()},
+        counter_scopes={pos: np.array(rows, dtype=np.float64) for pos, rows in counter_scopes.items()},
     )
     snapshot.index = make(index_kind, snapshot)
     return snapshot
@@ -241,6 +251,21 @@ def _candidate_rows(gallery: Snapshot, probes: NDArray[np.float32]) -> list[NDAr
     return result
 
 
+def _counter_examples_here(gallery: Snapshot, pos: int, branch_id: int, now: float) -> NDArray[np.float32] | None:
+    """The subject's counter-examples that apply at this branch now: made there, at its bank, or
+    approved for everywhere, and not yet expired."""
+    counter = gallery.counter_examples.get(pos)
+    if counter is None:
+        return None
+    scopes = gallery.counter_scopes.get(pos)
+    if scopes is None:
+        return counter
+    bank_id = _bank_of(branch_id)
+    banks, branches, expires = scopes[:, 0], scopes[:, 1], scopes[:, 2]
+    here = ((banks == 0) & (branches == 0)) | (branches == branch_id) | ((branches == 0) & (banks == bank_id))
+    return counter[here & (expires > now)]
+
+
 def search(
     embeddings: NDArray[np.float32], *, branch_id: int, covered: Sequence[bool] | None = None
 ) -> list[list[Match]]:
@@ -285,7 +310,7 @@ def search(
         matches = []
         for pos in hits:
             score, threshold = float(scores[pos]), float(thresholds[pos])
-            counter = gallery.counter_examples.get(int(pos))
+            counter = _counter_examples_here(gallery, int(pos), branch_id, now)
             if counter is not None and len(counter):
                 nearest = float(np.max(counter @ probe))
                 if nearest >= threshold and nearest > score:
