@@ -142,6 +142,15 @@ def _fresh_camera_health():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_branch_banks():
+    """Branch ids repeat from test to test with other banks: the gallery's branch -> bank cache
+    (right for a process's life in production, where a branch never moves) starts empty."""
+    from enrollment import gallery
+
+    gallery._branch_banks.clear()
+
+
+@pytest.fixture(autouse=True)
 def _banks_in_ho_chi_minh_city(request):
     """A bank gets no police jurisdiction unless someone sets one (never guessed); the cast's police
     liaison works in Ho Chi Minh City, so banks the tests create are put there, as a curator would.
