@@ -542,6 +542,7 @@ RETENTION_FEED_EVENT_DAYS = envint("BANKWATCH_RETENTION_FEED_EVENT_DAYS", 7, min
 PURGE_BATCH_ROWS = envint("BANKWATCH_PURGE_BATCH_ROWS", 5000, minimum=1)
 RETENTION_FRAME_MAX_HOURS = envint("BANKWATCH_RETENTION_FRAME_MAX_HOURS", 24, minimum=1)
 RETENTION_IMPORT_DAYS = envint("BANKWATCH_RETENTION_IMPORT_DAYS", 1, minimum=0)
+RETENTION_REJECTED_PHOTO_DAYS = envint("BANKWATCH_RETENTION_REJECTED_PHOTO_DAYS", 7, minimum=0)
 # A covered-face event's images (no one was identified) go this long after it was last seen,
 # unless it was escalated to the police, whose case needs them.
 RETENTION_COVERED_HOURS = envint("BANKWATCH_RETENTION_COVERED_HOURS", 24, minimum=1)

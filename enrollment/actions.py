@@ -308,9 +308,11 @@ def enroll_photo(photo_id: int) -> ReferencePhoto:  # noqa: C901 - the numbered 
         return _mark_failed(photo_id, f"{exc.__class__.__name__}: {exc}")
     with transaction.atomic():
         photo = ReferencePhoto.objects.select_for_update().get(pk=photo_id)
-        if verdict.face is not None:
-            if photo.face_crop:
-                photo.face_crop.delete(save=False)
+        if photo.face_crop:
+            photo.face_crop.delete(save=False)
+        # A crop is kept only of a face that is, or may become, the subject's (accepted, or held for a
+        # curator to compare): a rejected photo keeps none, so no thumbnail is ever cut from it.
+        if verdict.face is not None and (verdict.accepted or verdict.held_with is not None):
             photo.face_crop.save(f"{uuid.uuid4().hex}.jpg", ContentFile(encode_jpeg(verdict.face.crop)), save=False)
         photo.quality = verdict.measures
         photo.processed_at = timezone.now()
@@ -484,6 +486,16 @@ def decide_duplicate(
     )
     queue_enrollment(locked)
     return ReferencePhoto.objects.get(pk=locked.pk)  # enrolled already when jobs run inline
+
+
+def purge_rejected_photos(now: datetime) -> int:
+    """Rejected reference photos go BANKWATCH_RETENTION_REJECTED_PHOTO_DAYS after their verdict:
+    a face that is not (or not usably) the subject's has no reason to stay."""
+    cutoff = now - timedelta(days=settings.RETENTION_REJECTED_PHOTO_DAYS)
+    rejected = list(ReferencePhoto.objects.filter(status=ReferencePhoto.Status.REJECTED, processed_at__lt=cutoff))
+    for photo in rejected:
+        delete_photo(photo, actor=None)
+    return len(rejected)
 
 
 def photos_needing_reenrollment() -> "QuerySet[ReferencePhoto]":

@@ -368,7 +368,8 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def thumbnail(self, obj: Subject) -> str:
-        photo = obj.photos.filter(status="accepted").order_by("id").first() or obj.photos.order_by("id").first()
+        # Only an accepted photo is the subject's face: a rejected one may show someone else.
+        photo = obj.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("id").first()
         return _thumbnail(photo, "crop", 48) if photo else "–"
 
     @admin.display(description=_("photos: accepted / pending / rejected"))

@@ -17,11 +17,13 @@ file is a no-op) rather than bytes nothing points at any more.
 4. Subjects past expires_at, expired or removed: after RETENTION_EXPIRED_SUBJECT_DAYS their
    reference photos, crops, templates and counter-examples go; the row stays, because alerts
    refer to it.
-5a. Counter-examples ("not this person") go with the dismissed alert's retention
-   (enrollment.actions.expire_counter_examples): their embedding is that alert's face.
 5. Bulk imports: one queued or running for an hour lost its worker and is failed
    (enrollment.actions.fail_stalled_imports); the CSV and zip of photos of a finished or failed
    import go RETENTION_IMPORT_DAYS after it.
+5b. Rejected reference photos (file, row) go BANKWATCH_RETENTION_REJECTED_PHOTO_DAYS after their
+   verdict (enrollment.actions.purge_rejected_photos); they never had a crop or a template.
+5c. Counter-examples ("not this person") go with the dismissed alert's retention
+   (enrollment.actions.expire_counter_examples): their embedding is that alert's face.
 6. Open alerts: a match alert still new or in review RETENTION_OPEN_ALERT_DAYS after it was last
    seen is dismissed as unreviewed (alerts.actions.close_unreviewed) and its images go at once.
 7. Feed events (the replay log of the live feed) older than RETENTION_FEED_EVENT_DAYS go.
@@ -47,7 +49,7 @@ from alerts.actions import close_unreviewed
 from alerts.models import Alert, AlertEvent, Frame, Sighting
 from audit.log import record
 from cases.models import LegalHold, held_alert_ids
-from enrollment.actions import expire_counter_examples, fail_stalled_imports
+from enrollment.actions import expire_counter_examples, fail_stalled_imports, purge_rejected_photos
 from enrollment.models import CounterExample, FaceTemplate, GalleryVersion, ImportJob, ReferencePhoto, Subject
 
 logger = logging.getLogger(__name__)
@@ -266,6 +268,7 @@ def run_all(now: datetime | None = None) -> dict[str, object]:
         **purge_frames(now),
         "expired_subjects_purged": purge_expired_subjects(now),
         "counter_examples_expired": expire_counter_examples(now),
+        "rejected_photos_purged": purge_rejected_photos(now),
         "stalled_imports_failed": fail_stalled_imports(now),
         "imports_purged": purge_finished_imports(now),
         "feed_events_purged": purge_feed_events(now),
