@@ -27,8 +27,11 @@ def for_listing(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     sightings, the best sighting and the subject's first accepted reference photo (no query per row)."""
     best = Sighting.objects.filter(alert=OuterRef("pk")).exclude(face_crop="").order_by("-score", "seen_at", "id")
     photo = ReferencePhoto.objects.filter(subject=OuterRef("subject_id"), status=ReferencePhoto.Status.ACCEPTED)
+    # Correlated subqueries, not a JOIN with GROUP BY: PostgreSQL computes them for the page's rows
+    # only, after ORDER BY and LIMIT, and a count of the list does not group a year of sightings.
+    count = Sighting.objects.filter(alert=OuterRef("pk")).order_by().values("alert").annotate(n=Count("pk"))
     return alerts.select_related("subject", "watchlist", "camera", "branch", "bank").annotate(
-        n_sightings=Count("sightings"),
+        n_sightings=Subquery(count.values("n")[:1]),
         best_sighting_id=Subquery(best.values("pk")[:1]),
         reference_photo_id=Subquery(photo.order_by("pk").values("pk")[:1]),
     )

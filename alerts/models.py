@@ -126,7 +126,12 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["bank", "status", "created_at"])]
+        # The queues (bank, status, time) and the API's and audit's lists of a bank or branch by time.
+        indexes = [
+            models.Index(fields=["bank", "status", "created_at"]),
+            models.Index(fields=["bank", "created_at"]),
+            models.Index(fields=["branch", "created_at"]),
+        ]
         constraints = [
             # A covered-face event makes no identity claim; a match always names whom and how sure.
             models.CheckConstraint(
