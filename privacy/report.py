@@ -75,6 +75,12 @@ RETENTION_KINDS: dict[str, tuple[Any, Any]] = {
         _("bulk import files (CSV and zip of photos)"),
         lambda: ImportJob.objects.exclude(zip_file="", csv_file="").aggregate(m=Min("created_at"))["m"],
     ),
+    "RETENTION_REJECTED_PHOTO_DAYS": (
+        _("rejected reference photos"),
+        lambda: ReferencePhoto.objects.filter(status=ReferencePhoto.Status.REJECTED).aggregate(m=Min("processed_at"))[
+            "m"
+        ],
+    ),
     "RETENTION_FEED_EVENT_DAYS": (
         _("the live feed's replay log"),
         lambda: AlertEvent.objects.aggregate(m=Min("created_at"))["m"],
