@@ -77,7 +77,14 @@ def _submit(job: Task, args: tuple[Any, ...]) -> None:
     if settings.JOB_BACKEND == "celery":
         # BANKWATCH_OUTBOUND_QUEUE sends the outbound lane to workers of its own (`celery worker -Q NAME`).
         queue = settings.OUTBOUND_QUEUE if lane != DEFAULT_LANE and settings.OUTBOUND_QUEUE else None
-        job.apply_async(args=args, queue=queue)
+        try:
+            job.apply_async(args=args, queue=queue)
+        except Exception as exc:  # noqa: BLE001 - whatever the broker client raises
+            if lane == DEFAULT_LANE:
+                raise
+            # An outbound job (webhook, MQTT, mail) follows a change already committed: a broker
+            # outage must not turn the request or job that made the change into an error.
+            logger.warning("outbound job %s not queued, job queue unreachable: %s", job.name, exc.__class__.__name__)
         return
     future = executor(lane).submit(_run_in_thread, job, args)
     _pending.add(future)
