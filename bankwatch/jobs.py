@@ -79,7 +79,7 @@ def _submit(job: Task, args: tuple[Any, ...]) -> None:
         queue = settings.OUTBOUND_QUEUE if lane != DEFAULT_LANE and settings.OUTBOUND_QUEUE else None
         try:
             job.apply_async(args=args, queue=queue)
-        except Exception as exc:  # noqa: BLE001 - whatever the broker client raises
+        except Exception as exc:  # whatever the broker client raises (it is re-raised or logged)
             if lane == DEFAULT_LANE:
                 raise
             # An outbound job (webhook, MQTT, mail) follows a change already committed: a broker
