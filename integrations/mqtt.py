@@ -13,6 +13,7 @@ import os
 import socket
 import ssl
 import threading
+import time
 import unicodedata
 import uuid
 from typing import Any
@@ -66,7 +67,14 @@ def client() -> paho.Client:
 def publish(bank: str, branch: str, event: dict[str, Any]) -> str:
     """Publish one event at QoS 1 and wait for the broker's acknowledgement; the topic."""
     name = topic(bank, branch, event["type"])
-    info = client().publish(name, json.dumps(event, separators=(",", ":")), qos=1)
+    connection = client()
+    # paho refuses a publish while (re)connecting: wait for the connection as long as for an acknowledgement.
+    deadline = time.monotonic() + settings.MQTT_TIMEOUT_SECONDS
+    while not connection.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not connection.is_connected():
+        raise ConnectionError(f"MQTT broker not reachable within {settings.MQTT_TIMEOUT_SECONDS} s; {name} not sent")
+    info = connection.publish(name, json.dumps(event, separators=(",", ":")), qos=1)
     info.wait_for_publish(timeout=settings.MQTT_TIMEOUT_SECONDS)
     if not info.is_published():
         raise TimeoutError(f"MQTT broker did not acknowledge {name} within {settings.MQTT_TIMEOUT_SECONDS} s")

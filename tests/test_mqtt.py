@@ -97,3 +97,18 @@ def test_an_alert_is_published_once_to_its_topic_and_another_banks_subscriber_he
     }
     assert onvif["Data"]["ImageUri"].startswith("http")
     assert theirs.messages == []
+
+
+def test_the_first_event_of_a_fresh_process_waits_for_the_connection_and_is_not_lost(broker):
+    mqtt._client = None  # as in a process that has published nothing yet
+    ours = Subscriber(f"{broker}/#")
+    try:
+        assert mqtt.publish("Saigon Bank", "District 1", {"type": "camera.updated", "id": "x"}).endswith(
+            "/saigon-bank/district-1/camera.updated"
+        )
+        deadline = time.monotonic() + 5
+        while not ours.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ours.close()
+    assert [json.loads(m.payload)["id"] for m in ours.messages] == ["x"]
