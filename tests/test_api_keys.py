@@ -51,6 +51,8 @@ def test_a_key_of_bank_a_reads_bank_a_alerts_and_cameras_and_gets_404_for_bank_b
     assert client.get(f"/api/v1/alerts/{banks['mekong'][1].pk}/").status_code == 404
     cameras = client.get("/api/v1/cameras/").json()
     assert [c["id"] for c in cameras["results"]] == [banks["saigon"][0].pk]
+    assert client.get(f"/api/v1/cameras/{banks['saigon'][0].pk}/").status_code == 200
+    assert client.get(f"/api/v1/cameras/{banks['mekong'][0].pk}/").status_code == 404
 
 
 def test_a_branch_key_sees_only_its_branch(banks):
