@@ -14,8 +14,17 @@ from alerts.models import Alert
 from audit.models import AuditEntry
 from audit.words import action_words
 
-# Entries about looking, not moving, and sightings (listed beside the history on their own).
-NOT_MOVES = ("alert.viewed", "alert.image_viewed", "alert.sighting_added", "covered.sighting_added", "case.viewed")
+# Entries about looking, not moving, sightings (listed beside the history on their own), and the
+# alert's side of a case's moves (the case's own entry says it, with the outcome).
+NOT_MOVES = (
+    "alert.viewed",
+    "alert.image_viewed",
+    "alert.sighting_added",
+    "covered.sighting_added",
+    "case.viewed",
+    "alert.case_opened",
+    "alert.closed",
+)
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,13 @@ def shift_start(now: datetime | None = None) -> datetime:
 def shift_counters(user: User, since: datetime, camera_ids: list[int] | None = None) -> dict[str, int]:
     """Alerts (matches), covered-face events and camera problems of the user's scope since `since`
     (`camera_ids`: the cameras of that scope, when the caller has them already)."""
-    counts = alerts_visible_to(user).filter(created_at__gte=since).aggregate(
-        alerts=Count("pk", filter=Q(kind=Alert.Kind.MATCH)),
-        covered=Count("pk", filter=Q(kind=Alert.Kind.COVERED)),
+    counts = (
+        alerts_visible_to(user)
+        .filter(created_at__gte=since)
+        .aggregate(
+            alerts=Count("pk", filter=Q(kind=Alert.Kind.MATCH)),
+            covered=Count("pk", filter=Q(kind=Alert.Kind.COVERED)),
+        )
     )
     if camera_ids is None:
         camera_ids = list(cameras_visible_to(user).values_list("pk", flat=True))

@@ -22,9 +22,12 @@ from django.utils import timezone
 from accounts.models import User
 from alerts.access import can_run_cases
 from alerts.feed import serialize_alert
+from alerts.history import alert_history
+from alerts.models import Alert
 from audit.log import record
 from bankwatch.biometrics import private
 from cases.models import Case
+from enrollment.models import ReferencePhoto
 
 MANIFEST = "SHA256SUMS"
 
@@ -37,9 +40,13 @@ def _read(field: FieldFile) -> bytes | None:
 
 
 def evidence_files(case: Case) -> dict[str, bytes]:
+    """The images: the probe (the best sighting's face, the one that scored the alert's score, and its
+    frame), every sighting's face and frame, and the subject's accepted reference photos."""
     alert = case.alert
+    best = alert.best_sighting()
+    probe = (best.face_crop, best.frame_image) if best is not None else (alert.probe_crop, alert.evidence_frame)
     files: dict[str, bytes] = {}
-    for name, field in (("images/probe.jpg", alert.probe_crop), ("images/frame.jpg", alert.evidence_frame)):
+    for name, field in (("images/probe.jpg", probe[0]), ("images/frame.jpg", probe[1])):
         data = _read(field)
         if data is not None:
             files[name] = data
@@ -48,11 +55,22 @@ def evidence_files(case: Case) -> dict[str, bytes]:
             data = _read(field)
             if data is not None:
                 files[f"images/sighting-{sighting.pk}-{kind}.jpg"] = data
+    for photo in _reference_photos(alert):
+        data = _read(photo.face_crop or photo.image)
+        if data is not None:
+            files[f"images/reference-{photo.pk}.jpg"] = data
     return files
+
+
+def _reference_photos(alert: Alert) -> list[ReferencePhoto]:
+    if alert.subject_id is None:
+        return []
+    return list(ReferencePhoto.objects.filter(subject_id=alert.subject_id, status="accepted").order_by("pk"))
 
 
 def metadata(case: Case, user: User, images: list[str]) -> dict[str, Any]:
     alert = case.alert
+    best = alert.best_sighting()
     return {
         "case": {
             "reference": case.reference,
@@ -67,14 +85,29 @@ def metadata(case: Case, user: User, images: list[str]) -> dict[str, Any]:
             ],
         },
         "alert": serialize_alert(alert),
+        # The face shown with the alert's score: the best sighting's (images/probe.jpg is its face).
+        "probe": None if best is None else {"sighting_id": best.pk, "score": round(best.score, 4)},
+        "bank_review": {
+            "note": alert.note,
+            "reviewed_by": alert.reviewed_by.get_username() if alert.reviewed_by else None,
+        },
+        # Every move of the alert and its case: who, when, what, why, the note (alerts/history.py).
+        "history": [
+            {"at": m.at.isoformat(), "by": m.who, "action": m.action, "reason": m.reason, "note": m.note}
+            for m in alert_history(alert)
+        ],
         # A covered-face event names no one: its evidence is the covering seen, in "alert".
         "subject": None
         if alert.subject is None or alert.watchlist is None
         else {
             "id": alert.subject_id,
             "full_name": alert.subject.full_name,
+            "aliases": alert.subject.alias_list,
+            "notes": alert.subject.notes,
+            "caution": [flag["code"] for flag in alert.subject.caution_flags],
             "case_reference": alert.subject.case_reference,
             "legal_basis": alert.subject.legal_basis,
+            "reference_photos": [f"images/reference-{p.pk}.jpg" for p in _reference_photos(alert)],
             "watchlist": alert.watchlist.name,
             "agency": alert.watchlist.agency,
         },
@@ -100,6 +133,7 @@ def build_evidence_zip(case: Case, user: User, *, request: HttpRequest | None = 
     files = evidence_files(case)
     files["metadata.json"] = json.dumps(metadata(case, user, sorted(files)), indent=2, ensure_ascii=False).encode()
     manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
+    listed = len(files)  # what SHA256SUMS lists, as verify_evidence counts it
     files[MANIFEST] = manifest.encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -112,7 +146,7 @@ def build_evidence_zip(case: Case, user: User, *, request: HttpRequest | None = 
         actor=user,
         request=request,
         manifest_sha256=manifest_sha256,
-        files=len(files),
+        files=listed,
         alert_id=case.alert_id,
     )
     return buffer.getvalue(), manifest_sha256

@@ -11,11 +11,13 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
 from alerts.actions import ReviewError
+from alerts.history import alert_history
 from alerts.models import Alert
 from audit.log import record
 from cases.access import cases_visible_to
 from cases.actions import add_case_note, close_case, open_case, release_hold
 from cases.export import export_response
+from enrollment.models import ReferencePhoto
 
 
 def _user(request: HttpRequest) -> User:
@@ -47,6 +49,11 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": case,
             "alert": case.alert,
+            "best": case.alert.best_sighting(),
+            "history": alert_history(case.alert),
+            "references": ReferencePhoto.objects.filter(subject=case.alert.subject, status="accepted").order_by("pk")[
+                :6
+            ],
             "notes": case.notes.select_related("author"),
             "can_act": can_run_cases(_user(request)),
             "holds": case.holds.filter(released_at__isnull=True),

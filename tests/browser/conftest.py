@@ -56,6 +56,9 @@ for user in users:
     user.save(update_fields=["language"])
 TOTPDevice.objects.create(user=users[2], name="phone", confirmed=True, key=TOTP_KEY)
 camera, token = create_camera("Saigon Bank", "District 1", "Lobby")
+# Escalations need the bank's police jurisdiction (paula's) to be set.
+from organizations.models import Bank
+Bank.objects.filter(name="Saigon Bank").update(jurisdiction="Ho Chi Minh City")
 create_camera("Mekong Bank", "Can Tho", "Door")
 # The entrance of another bank, so that its covered-face events never reach alice's queue.
 door, door_token = create_camera("Dong A Bank", "District 5", "Front door", role="entrance")

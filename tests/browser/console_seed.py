@@ -49,6 +49,8 @@ for username, language in (("vy", "en"), ("vo", "vi")):
 entrance, _ = create_camera("Console Bank", "Quan 1", "Entrance", role="lobby")
 counter, _ = create_camera("Console Bank", "Quan 1", "Counter 2")
 create_camera("Console Bank", "Thu Duc", "ATM lobby")
+from organizations.models import Bank
+Bank.objects.filter(name="Console Bank").update(jurisdiction="Ho Chi Minh City")
 
 robbers = Watchlist.objects.get(name="Bank robbers")
 wanted = create_watchlist("Wanted persons", colour="#0b5cad", sound="chime", priority=1)

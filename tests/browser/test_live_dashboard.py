@@ -1,6 +1,7 @@
 """In real Chromium: a camera frame becomes an alert on the open dashboard without a reload; the bank
 confirms and escalates it by keyboard; the police see the escalation live; another bank never sees it."""
 
+import hashlib
 import json
 import os
 import time
@@ -157,6 +158,11 @@ def test_the_police_open_a_case_note_it_export_the_evidence_and_close_it(server,
         paula.click("#export")
     archive = zipfile.ZipFile(download.value.path())
     assert {"metadata.json", "SHA256SUMS", "images/probe.jpg"} <= set(archive.namelist())
+    # The probe in the zip is the crop of the best-scoring sighting, byte for byte.
+    meta = json.loads(archive.read("metadata.json"))
+    assert meta["probe"]["score"] == max(s["score"] for s in meta["sightings"])
+    face = paula.request.get(f"{server.url}/alerts/{alert_id}/sightings/{meta['probe']['sighting_id']}/face").body()
+    assert hashlib.sha256(archive.read("images/probe.jpg")).digest() == hashlib.sha256(face).digest()
     if SCREENSHOTS:
         paula.screenshot(path=str(Path(SCREENSHOTS) / "case.png"), full_page=True)
     paula.fill("#outcome", "Suspect detained at the branch")
