@@ -207,3 +207,16 @@ def test_settled_deliveries_are_forgotten_after_the_retention_days(cast, receive
     assert webhooks.purge_log(delivery.created_at + timedelta(days=7, seconds=1)) == 2  # the delivery and its attempt
     assert not WebhookDelivery.objects.exists()
     assert AuditEntry.objects.filter(action="webhook.log_purged", actor_label="retention").count() == 1
+
+
+def test_a_covered_face_event_goes_out_as_covered_created_naming_no_one(cast, receiver):
+    from tests.factories import make_covered_event
+
+    add_webhook(receiver.url, bank_name="Saigon Bank", events=("covered.created",))
+    camera, _ = create_camera("Saigon Bank", "District 1", "Door", role="entrance")
+    event_row = make_covered_event(camera, labels=("helmet",))
+    _deliver_until_settled()
+    [got] = receiver.requests
+    event = json.loads(got.body)
+    assert event["type"] == "covered.created" and event["data"]["id"] == event_row.pk
+    assert event["data"]["subject"] is None and event["data"]["covering"]["labels"] == ["helmet"]
