@@ -39,7 +39,14 @@ def _shipped_floor(settings):
 @pytest.mark.usefixtures("_shipped_floor")
 def test_the_admin_and_the_api_refuse_a_threshold_below_the_floor_with_the_same_sentence(client, cast):
     client.force_login(cast["carol"])
-    form = {"name": "Lax", "agency": "Police", "colour": "#b3261e", "sound": "siren", "threshold": "-1.0"}
+    form = {
+        "name": "Lax",
+        "agency": "Police",
+        "colour": "#b3261e",
+        "sound": "siren",
+        "threshold": "-1.0",
+        "priority": "1",
+    }
     assert _admin_errors(client.post(reverse("admin:enrollment_watchlist_add"), form), "threshold") == [THRESHOLD_LOW]
     response = _api(cast["carol"]).post("/api/v1/watchlists/", {"name": "Lax", "threshold": -1.0}, format="json")
     assert response.status_code == 400 and response.json()["threshold"] == [THRESHOLD_LOW]
@@ -118,6 +125,7 @@ def test_a_watchlist_changed_in_the_admin_goes_through_save_watchlist_and_is_aud
         "colour": "#123456",
         "sound": "chime",
         "threshold": "0.4",
+        "priority": str(Watchlist.Priority.NORMAL.value),
         "banks": [branch.bank_id],
         "is_active": "on",
     }
