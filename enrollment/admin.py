@@ -333,6 +333,7 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         "watchlist",
         "status",
         "photo_counts",
+        "counter_examples",
         "expires_at",
         "added_by",
         "added_at",
@@ -352,9 +353,10 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                accepted=Count("photos", filter=Q(photos__status="accepted")),
-                pending=Count("photos", filter=Q(photos__status="pending")),
-                rejected=Count("photos", filter=Q(photos__status="rejected")),
+                accepted=Count("photos", filter=Q(photos__status="accepted"), distinct=True),
+                pending=Count("photos", filter=Q(photos__status="pending"), distinct=True),
+                rejected=Count("photos", filter=Q(photos__status="rejected"), distinct=True),
+                counters=Count("counter_examples", distinct=True),
             )
         )
 
@@ -371,6 +373,15 @@ class SubjectAdmin(CuratorOnly, admin.ModelAdmin):
         # Only an accepted photo is the subject's face: a rejected one may show someone else.
         photo = obj.photos.filter(status=ReferencePhoto.Status.ACCEPTED).order_by("id").first()
         return _thumbnail(photo, "crop", 48) if photo else "–"
+
+    @admin.display(description=_("not this person"))
+    def counter_examples(self, obj: Subject) -> str:
+        """How many "not this person" counter-examples the subject has, linked to their list (author, scope, undo)."""
+        count = getattr(obj, "counters", 0)
+        if not count:
+            return "–"
+        url = reverse("admin:enrollment_counterexample_changelist") + f"?subject__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, count)
 
     @admin.display(description=_("photos: accepted / pending / rejected"))
     def photo_counts(self, obj: Subject) -> str:

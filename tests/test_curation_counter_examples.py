@@ -112,7 +112,12 @@ def test_the_admin_lists_counter_examples_with_their_author_and_undoes_one(clien
     assert _seen(cameras["mekong"], dataset, "img20.jpg", 0) == ["raised"]
     counter = _dismiss_not_this_person(Alert.objects.get(), cast["charlie"])
     client.force_login(cast["carol"])
-    page = client.get(reverse("admin:enrollment_counterexample_changelist")).content.decode()
+    subjects = client.get(reverse("admin:enrollment_subject_changelist")).content.decode()
+    assert f"?subject__id__exact={robber.pk}" in subjects  # the subject's list links to its counter-examples
+    assert '<span style="color:#1b6e20">1</span>' in subjects  # its one accepted photo, counted once
+    page = client.get(
+        reverse("admin:enrollment_counterexample_changelist") + f"?subject__id__exact={robber.pk}"
+    ).content.decode()
     assert "Tran Van Robber" in page and "charlie" in page and "Mekong Bank" in page
     response = client.post(
         reverse("admin:enrollment_counterexample_changelist"), {"action": "undo", "_selected_action": [counter.pk]}
