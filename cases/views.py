@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from alerts.access import alerts_visible_to, can_run_cases
 from alerts.actions import ReviewError
+from alerts.feed import for_listing
 from alerts.history import alert_history
 from alerts.models import Alert
 from audit.log import record
@@ -34,9 +35,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not (can_run_cases(user) or user.is_auditor):
         raise PermissionDenied
-    escalations = alerts_visible_to(user).filter(status=Alert.Status.ESCALATED).order_by("updated_at")
-    cases = cases_visible_to(user).order_by("status", "-opened_at")[:200]
-    return render(request, "cases/inbox.html", {"escalations": escalations, "cases": cases})
+    escalations = for_listing(alerts_visible_to(user).filter(status=Alert.Status.ESCALATED)).order_by("updated_at")
+    cases = cases_visible_to(user).select_related("alert__subject", "alert__bank", "alert__branch")
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "escalations": list(escalations.select_related("reviewed_by")),
+            "cases": cases.order_by("status", "-opened_at")[:200],
+            "can_act": can_run_cases(user),
+        },
+    )
 
 
 @login_required

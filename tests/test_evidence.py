@@ -96,3 +96,21 @@ def test_the_case_page_shows_the_best_sightings_face_with_its_score_and_the_hist
     assert f"/alerts/{alert.pk}/sightings/{best.pk}/face" in probe
     assert "score 0.810" in page and "may be armed" in page
     assert "same scar as on the warrant photo" in page and 'data-action="alert.escalate"' in page
+
+
+def test_the_police_inbox_shows_each_escalation_with_its_face_the_banks_note_and_an_open_case_button(
+    cast, camera_with_token
+):
+    camera = camera_with_token[0]
+    alert = make_alert(camera, make_subject(), score=0.5)
+    best = add_sighting(alert, make_observation(camera, 0.8, face_crop=_image(112, 112, 200)))
+    assert best is not None
+    alert = review_alert(alert, cast["alice"], "confirm", note="seen at counter 2, grey jacket", version=1)
+    alert = review_alert(alert, cast["alice"], "escalate", version=2)
+    page = _client(cast["paula"]).get("/police/").content.decode()
+    card = page.split(f'data-alert-id="{alert.pk}"', 1)[1].split("</article>", 1)[0]
+    assert f"/alerts/{alert.pk}/sightings/{best.pk}/face" in card
+    assert "seen at counter 2, grey jacket" in card and "alice" in card
+    assert f'action="/alerts/{alert.pk}/open-case"' in card and f'value="{alert.version}"' in card
+    # The auditor reads the inbox but gets no button.
+    assert "open-case" not in _client(cast["audrey"]).get("/police/").content.decode().split('id="escalations"')[1]

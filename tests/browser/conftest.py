@@ -143,28 +143,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    dataset = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit"
-    if not dataset.exists():
-        pytest.skip(f"the shared photo set is not at {dataset}")
-    data = tmp_path_factory.mktemp("bankwatch-browser")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BANKWATCH_JOB_BACKEND")} | {
-        "BANKWATCH_DATA_DIR": str(data),
-        "BANKWATCH_MODELS_DIR": str(settings.MODELS_DIR),
-        "DJANGO_SETTINGS_MODULE": "bankwatch.settings",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+DATASET = Path(settings.BASE_DIR).parent / "shared" / "datasets" / "deepface-unit"
+
+
+def prepare_server(data: Path, extra_env: dict[str, str] | None = None) -> Server:
+    """A migrated and seeded data folder and the Server that will serve it (not started yet)."""
+    env = (
+        {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "BANKWATCH_JOB_BACKEND")}
+        | {
+            "BANKWATCH_DATA_DIR": str(data),
+            "BANKWATCH_MODELS_DIR": str(settings.MODELS_DIR),
+            "DJANGO_SETTINGS_MODULE": "bankwatch.settings",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        | (extra_env or {})
+    )
     python, manage = sys.executable, str(Path(settings.BASE_DIR) / "manage.py")
     subprocess.run([python, manage, "migrate", "--noinput"], env=env, check=True, capture_output=True)
-    script = f"PASSWORD={PASSWORD!r}\nTOTP_KEY={TOTP_KEY!r}\nDATASET={str(dataset)!r}\n" + SEED
+    script = f"PASSWORD={PASSWORD!r}\nTOTP_KEY={TOTP_KEY!r}\nDATASET={str(DATASET)!r}\n" + SEED
     seeded = subprocess.run([python, manage, "shell", "-c", script], env=env, capture_output=True, text=True)
     assert seeded.returncode == 0, seeded.stderr[-3000:]
     seed = json.loads(seeded.stdout.split("SEED", 1)[1])
-
-    url = f"http://127.0.0.1:{_free_port()}"
-    server = Server(
-        url=url,
+    return Server(
+        url=f"http://127.0.0.1:{_free_port()}",
         camera_token=seed["token"],
         log=data / "server.log",
         env=env,
@@ -172,6 +173,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         door_id=seed["door_id"],
         display_code=seed["display_code"],
     )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not DATASET.exists():
+        pytest.skip(f"the shared photo set is not at {DATASET}")
+    server = prepare_server(tmp_path_factory.mktemp("bankwatch-browser"))
     try:
         server.start()
         yield server
