@@ -352,7 +352,7 @@ class AlertEvent(models.Model):
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
     for_police = models.BooleanField(default=False, help_text="escalated: police of the bank's jurisdiction see it")
     payload = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)  # retention purges by age
 
     class Meta:
         ordering = ["id"]

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from audit.models import AuditEntry
+from audit.words import ACTIONS
 
 PAGE_SIZE = 100
 
@@ -52,7 +52,41 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if not (getattr(user, "is_auditor", False) or user.is_superuser):
         raise PermissionDenied
     params: dict[str, str] = {k: str(v) for k, v in request.GET.items() if k != "page"}
-    page = Paginator(filter_entries(params), PAGE_SIZE).get_page(request.GET.get("page"))
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    params = {k: v for k, v in params.items() if k not in ("before", "after")}
+    rows, newer, older = keyset_page(
+        filter_entries(params), _id(request.GET.get("before")), _id(request.GET.get("after"))
+    )
     query = urlencode({k: v for k, v in params.items() if v})
-    return render(request, "audit/log.html", {"page": page, "params": params, "actions": actions, "query": query})
+    context = {"page": rows, "newer": newer, "older": older, "params": params, "actions": _actions(), "query": query}
+    return render(request, "audit/log.html", context)
+
+
+def _actions() -> list[str]:
+    """The filter's choices: every action the catalogue names and any other among the latest entries
+    (a DISTINCT over the whole log would read millions of rows)."""
+    recent = AuditEntry.objects.order_by("-pk").values_list("action", flat=True)[:5000]
+    return sorted(set(ACTIONS) | set(recent))
+
+
+def _id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def keyset_page(
+    entries: QuerySet[AuditEntry], before: int | None, after: int | None
+) -> tuple[list[AuditEntry], int | None, int | None]:
+    """One page of the log, newest first, found from the id it starts after (`before`: older
+    entries, `after`: newer ones) instead of an OFFSET, and with no COUNT of a log that grows
+    by millions a year; returns the rows and the ids the "newer" and "older" links start from."""
+    if after is not None:
+        rows = list(entries.filter(pk__gt=after).order_by("pk")[: PAGE_SIZE + 1])
+        has_newer = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        has_older = bool(rows) and entries.filter(pk__lt=rows[-1].pk).exists()
+    else:
+        older_than = entries.filter(pk__lt=before) if before is not None else entries
+        rows = list(older_than.order_by("-pk")[: PAGE_SIZE + 1])
+        has_older = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+        has_newer = before is not None and bool(rows) and entries.filter(pk__gt=rows[0].pk).exists()
+    return rows, rows[0].pk if has_newer else None, rows[-1].pk if has_older else None

@@ -55,3 +55,27 @@ def test_the_page_changes_nothing(cast, entries):
     assert entry is not None
     with pytest.raises(PermissionError):
         entry.delete()
+
+
+def test_the_log_pages_by_position_newest_first_and_back_without_counting_it(cast, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from audit import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    for n in range(7):
+        record("alert.viewed", None, actor=cast["bob"], n=n)
+    auditor = _client(cast["audrey"])
+    with CaptureQueriesContext(connection) as queries:
+        first = auditor.get("/audit/", {"action": "alert.viewed"})
+    assert not any("COUNT(" in q["sql"].upper() or "DISTINCT" in q["sql"].upper() for q in queries.captured_queries)
+    newest = [entry.detail["n"] for entry in first.context["page"]]
+    assert newest == [6, 5, 4] and first.context["newer"] is None
+    second = auditor.get("/audit/", {"action": "alert.viewed", "before": first.context["older"]})
+    assert [entry.detail["n"] for entry in second.context["page"]] == [3, 2, 1]
+    last = auditor.get("/audit/", {"action": "alert.viewed", "before": second.context["older"]})
+    assert [entry.detail["n"] for entry in last.context["page"]] == [0] and last.context["older"] is None
+    back = auditor.get("/audit/", {"action": "alert.viewed", "after": last.context["newer"]})
+    assert [entry.detail["n"] for entry in back.context["page"]] == [3, 2, 1]
+    assert f"after={back.context['newer']}" in back.content.decode()
