@@ -94,3 +94,19 @@ def test_a_curator_decides_in_the_api_and_the_admin_and_no_one_else_may(listed, 
     )
     assert response.status_code == 302
     assert ReferencePhoto.objects.get(pk=held.pk).subject == listed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_enroll_reports_a_held_photo_with_the_subject_it_matched(dataset, tmp_path, capsys):
+    import json
+
+    from django.core.management import call_command
+
+    for name in ("img1.jpg", "img2.jpg"):
+        (tmp_path / name).write_bytes(photo(name))
+    call_command("enroll", str(tmp_path / "img1.jpg"), watchlist="Robbers", name="Tran Van A", timeout=120)
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    call_command("enroll", str(tmp_path / "img2.jpg"), watchlist="Robbers", name="Le Van B", timeout=120)
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed["accepted"] == 0 and printed["held"][0]["held_with"] == first["subject_id"]
+    assert printed["held"][0]["reason"].startswith("The same face as “Tran Van A” of “Robbers”")

@@ -62,7 +62,14 @@ class Command(BaseCommand):
             for p in photos
             if p.status == ReferencePhoto.Status.FAILED
         ]
+        held = [
+            {"photo": uploaded[p.pk], "reason": p.rejection_reason, "held_with": p.held_with_id}
+            for p in photos
+            if p.status == ReferencePhoto.Status.HELD
+        ]
         result: dict[str, Any] = {"subject_id": subject.pk, "accepted": accepted, "rejected": rejected}
+        if held:  # the same face as another subject's: a curator decides (admin, or the API's decision)
+            result["held"] = held
         if failed:
             result["failed"] = failed
         if pending:
