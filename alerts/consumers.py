@@ -41,7 +41,7 @@ from accounts.scope import feed_groups
 from alerts.access import events_visible_to
 from alerts.models import AlertEvent
 from cameras.access import cameras_visible_to
-from cameras.health import serialize_camera
+from cameras.health import serialize_cameras
 from cameras.models import Camera
 
 REPLAY_PAGE = 500  # events per query while replaying
@@ -126,7 +126,7 @@ class AlertFeedConsumer(AsyncJsonWebsocketConsumer):
         changed = Q(health__in=Camera.TAMPER_STATES, health_since__isnull=False)  # as serialize_camera's "tampered"
         if seen is not None:
             changed |= Q(health_since__gte=seen)
-        return [serialize_camera(camera) for camera in cameras_visible_to(self.scope["user"]).filter(changed)]
+        return serialize_cameras(cameras_visible_to(self.scope["user"]).filter(changed))
 
     @database_sync_to_async
     def missed_events(self, after_id: int) -> list[dict[str, Any]]:

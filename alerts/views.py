@@ -37,7 +37,7 @@ from alerts.strength import strength, strength_words
 from audit.log import record
 from bankwatch.biometrics import serve_biometric
 from cameras.access import cameras_visible_to
-from cameras.health import serialize_camera
+from cameras.health import serialize_cameras
 from cameras.models import Camera
 from enrollment.models import ReferencePhoto
 from organizations.models import Branch
@@ -105,7 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "watchlist": request.GET.get("watchlist", ""),
         },
     }
-    cameras = [serialize_camera(c) for c in cameras_visible_to(user).order_by("branch__name", "name")]
+    cameras = serialize_cameras(cameras_visible_to(user).order_by("branch__name", "name"))
     since = shift_start()
     context["shift"] = {"since": since, "counters": shift_counters(user, since, [c["id"] for c in cameras])}
     context["camera_health"] = {

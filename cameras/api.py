@@ -21,7 +21,7 @@ from audit.log import record
 from bankwatch.api import ErrorSerializer
 from cameras.access import cameras_visible_to
 from cameras.actions import IssuedCredentials, StreamConfigError, bump_config, configure_stream, rotate_credentials
-from cameras.health import serialize_camera, status_line
+from cameras.health import serialize_camera, serialize_cameras, status_line
 from cameras.models import Camera, covered_false_alarms
 from cameras.signing import secret_of
 from organizations.models import Branch
@@ -169,7 +169,10 @@ class CameraList(GenericAPIView):
         cameras = self.get_queryset()
         page = self.paginate_queryset(cameras)
         assert page is not None
-        rows = [serialize_camera(camera) | {"covered_false_alarms": camera.n_false_alarms} for camera in page]
+        rows = [
+            row | {"covered_false_alarms": camera.n_false_alarms}
+            for camera, row in zip(page, serialize_cameras(page), strict=True)
+        ]
         response = self.get_paginated_response(rows)
         every: list[dict[str, Any]] = [{"status": status} for status in cameras.values_list("health", flat=True)]
         response.data["summary"] = status_line(every)

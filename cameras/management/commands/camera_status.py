@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cameras.health import serialize_camera, status_line
+from cameras.health import serialize_cameras, status_line
 from cameras.models import Camera
 
 FIELDS = (
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         cameras = Camera.objects.select_related("branch__bank").order_by("branch__bank__name", "branch__name", "name")
-        rows = [serialize_camera(camera) for camera in cameras]
+        rows = serialize_cameras(cameras)
         for row in rows:
             self.stdout.write(json.dumps({name: row[name] for name in FIELDS}, ensure_ascii=False))
         self.stdout.write(json.dumps(status_line(rows)))
