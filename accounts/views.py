@@ -1,12 +1,21 @@
+import qrcode
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from qrcode.image.svg import SvgPathImage
 
 from accounts import twofactor
 from accounts.forms import ThrottledAuthenticationForm, TokenForm
+
+
+def qr_svg(text: str) -> str:
+    """The QR code of `text` as inline SVG markup, drawn on the server (qrcode's SVG path factory: no
+    image library, nothing fetched); the authenticator app scans it from the screen."""
+    image = qrcode.make(text, image_factory=SvgPathImage, box_size=8, border=2)
+    return str(image.to_string(encoding="unicode"))
 
 
 class LoginView(auth_views.LoginView):
@@ -39,5 +48,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         form.add_error("token", _("That code is wrong or expired."))
     context = {"form": form, "next": next_url, "enrolling": enrolling}
     if enrolling:
-        context |= {"otpauth_uri": device.config_url, "secret": twofactor.secret_of(device)}
+        context |= {
+            "otpauth_uri": device.config_url,
+            "secret": twofactor.secret_of(device),
+            "qr_svg": qr_svg(device.config_url),
+        }
     return render(request, "registration/otp_setup.html" if enrolling else "registration/otp_verify.html", context)

@@ -283,3 +283,16 @@ def test_wrong_passwords_from_many_addresses_slow_that_user_name_down(cast, sett
     assert response.status_code == 429 and signed_in_user_id(fresh) is None
     assert "Retry-After" in response and 1 <= int(response["Retry-After"]) <= settings.LOGIN_BACKOFF_MAX_SECONDS
     assert sign_in(Client(REMOTE_ADDR="192.0.2.201"), "bob").status_code == 302  # other names unaffected
+
+
+def test_the_authenticator_set_up_shows_a_qr_code_of_the_otpauth_link_drawn_on_the_server(cast):
+    from accounts.views import qr_svg
+
+    client = Client()
+    sign_in(client, "paula")
+    page = client.get("/account/two-factor/?next=/dashboard/")
+    device = TOTPDevice.objects.get(user=cast["paula"], confirmed=False)
+    html = page.content.decode()
+    assert 'id="otp-qr"' in html and "<svg" in html.split('id="otp-qr"', 1)[1].split("</figure>", 1)[0]
+    assert qr_svg(device.config_url) in html  # the code of this device's link, not another's
+    assert qr_svg(device.config_url) != qr_svg(device.config_url + "x")
