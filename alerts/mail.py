@@ -22,14 +22,13 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
 from alerts.models import Alert
 from alerts.strength import strength_words
 
 logger = logging.getLogger(__name__)
-
-KINDS = ("unacknowledged", "unacknowledged_escalated", "escalated")
 
 
 def branch_staff(alert: Alert) -> QuerySet[User]:
@@ -54,20 +53,22 @@ def recipients(alert: Alert, kind: str) -> list[User]:
     return list(chosen(alert).order_by("pk"))
 
 
+SUBJECT_LINES = {
+    "unacknowledged": gettext_lazy("[BankWatch] Alert #%(id)s not acknowledged: %(what)s at %(where)s"),
+    "unacknowledged_escalated": gettext_lazy(
+        "[BankWatch] Alert #%(id)s still not acknowledged, escalated to you: %(what)s at %(where)s"
+    ),
+    "escalated": gettext_lazy("[BankWatch] Alert #%(id)s escalated to the police: %(what)s at %(where)s"),
+}
+
+
 def _subject_line(alert: Alert, kind: str) -> str:
     what = alert.watchlist.name if alert.watchlist else _("Covered face")
-    where = f"{alert.branch.name}, {alert.camera.name}"
-    if kind == "escalated":
-        return _("[BankWatch] Alert #%(id)s escalated to the police: %(what)s at %(where)s") % {
-            "id": alert.pk, "what": what, "where": where,
-        }  # fmt: skip
-    if kind == "unacknowledged_escalated":
-        return _("[BankWatch] Alert #%(id)s still not acknowledged, escalated to you: %(what)s at %(where)s") % {
-            "id": alert.pk, "what": what, "where": where,
-        }  # fmt: skip
-    return _("[BankWatch] Alert #%(id)s not acknowledged: %(what)s at %(where)s") % {
-        "id": alert.pk, "what": what, "where": where,
-    }  # fmt: skip
+    return str(SUBJECT_LINES[kind]) % {
+        "id": alert.pk,
+        "what": what,
+        "where": f"{alert.branch.name}, {alert.camera.name}",
+    }
 
 
 def _body(alert: Alert, kind: str) -> str:

@@ -43,7 +43,7 @@ from cameras.models import Camera
 from enrollment import gallery
 from entrance.display import publish_to_display
 from recognition import covering, decision, persons
-from recognition.blur import blur_faces
+from recognition.blur import blur_faces, overlap
 from recognition.engine import Face, get_engine
 from recognition.images import InvalidImageError, encode_jpeg
 
@@ -92,15 +92,6 @@ def _camera(camera_id: int) -> Camera:
     return camera
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union else 0.0
-
-
 def _faces_at_blur_confidence(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Every face box the detector finds at BANKWATCH_BLUR_MIN_CONFIDENCE, far below the search
     floor: an evidence frame hides a bystander the search would not have looked at too."""
@@ -132,7 +123,7 @@ def _observations(
     for subject_id, (index, match) in best.items():
         face = faces[index]
         bystanders = [f.box for j, f in enumerate(faces) if j != index]
-        bystanders += [box for box in faint if _overlap(box, face.box) < 0.3]
+        bystanders += [box for box in faint if overlap(box, face.box) < 0.3]
         observations.append(
             (
                 subject_id,

@@ -124,9 +124,10 @@ def _fill(days: int) -> dict[str, Any]:
         camera=template_camera, frame_id=1, seen_at=timezone.now(), score=0.7, threshold=0.363, box=[10, 10, 80, 80],
     )  # fmt: skip
     template = raise_alert(template_subject, watchlist, [observation])
-    sighting = Sighting.objects.filter(alert=template).first()
-    event = AlertEvent.objects.filter(alert=template).first()
-    entry = AuditEntry.objects.filter(object_id=str(template.pk)).order_by("pk").first()
+    # raise_alert wrote one of each: the rows every generated one is copied from.
+    sighting = Sighting.objects.get(alert=template)
+    event = AlertEvent.objects.get(alert=template)
+    entry = AuditEntry.objects.filter(object_id=str(template.pk)).order_by("pk")[0]
 
     camera_ids = [c.pk for c in cameras]
     branch_of = {c.pk: c.branch_id for c in cameras}
@@ -161,25 +162,25 @@ def _fill(days: int) -> dict[str, Any]:
             )  # fmt: skip
         newest = f"a.id > {template.pk}"  # every generated alert, not the template
         counts["sightings"] = _clone(
-            cursor, Sighting._meta.db_table, sighting.pk if sighting else 0,
+            cursor, Sighting._meta.db_table, sighting.pk,
             f'"{Alert._meta.db_table}" a CROSS JOIN generate_series(1, {RATES["sightings_per_alert"]}) k',
             {"alert_id": "a.id", "camera_id": "a.camera_id", "frame_id": "a.id * 10 + k",
              "seen_at": "a.created_at + make_interval(secs => k)"}, newest,
-        ) if sighting else 0  # fmt: skip
+        )  # fmt: skip
         counts["feed_events"] = _clone(
-            cursor, AlertEvent._meta.db_table, event.pk if event else 0,
+            cursor, AlertEvent._meta.db_table, event.pk,
             f'"{Alert._meta.db_table}" a CROSS JOIN generate_series(1, {RATES["events_per_alert"]}) k',
             {"alert_id": "a.id", "bank_id": "a.bank_id", "branch_id": "a.branch_id",
              "kind": "CASE WHEN k = 1 THEN 'alert.created' ELSE 'alert.updated' END",
              "for_police": "a.status = 'escalated' AND k = 3",
              "created_at": "a.created_at + make_interval(secs => k * 60)"}, newest,
-        ) if event else 0  # fmt: skip
+        )  # fmt: skip
         counts["audit_entries"] = _clone(
-            cursor, AuditEntry._meta.db_table, entry.pk if entry else 0,
+            cursor, AuditEntry._meta.db_table, entry.pk,
             f'"{Alert._meta.db_table}" a CROSS JOIN generate_series(1, {RATES["audit_per_alert"]}) k',
             {"object_id": "a.id::text", "at": "a.created_at + make_interval(secs => k * 60)",
              "action": "(ARRAY['alert.raised','alert.start_review','alert.dismiss','alert.image_viewed'])[k]"}, newest,
-        ) if entry else 0  # fmt: skip
+        )  # fmt: skip
         cursor.execute("ANALYZE")
         cursor.execute("SELECT pg_database_size(current_database())")
         size = int(cursor.fetchone()[0])

@@ -85,9 +85,12 @@ def _key(camera_id: int) -> str:
     return f"camera-health:{camera_id}"
 
 
+def _running(cached: object) -> Running:
+    return cached if isinstance(cached, Running) else Running()
+
+
 def _load(camera_id: int) -> Running:
-    state = cache.get(_key(camera_id))
-    return state if isinstance(state, Running) else Running()
+    return _running(cache.get(_key(camera_id)))
 
 
 def _save(camera_id: int, state: Running) -> None:
@@ -231,13 +234,12 @@ def serialize_cameras(cameras: Iterable[Camera]) -> list[dict[str, Any]]:
     """serialize_camera for a list: every camera's running state read in one round trip to the cache."""
     cameras = list(cameras)
     found = cache.get_many([_key(camera.pk) for camera in cameras])
-    states = {camera.pk: found.get(_key(camera.pk)) for camera in cameras}
-    return [serialize_camera(camera, states[camera.pk] or Running()) for camera in cameras]
+    return [serialize_camera(camera, _running(found.get(_key(camera.pk)))) for camera in cameras]
 
 
 def serialize_camera(camera: Camera, state: Running | None = None) -> dict[str, Any]:
     """A camera's health as camera_status, the API and the live event give it: never a credential."""
-    received, processed = rates(camera.pk, state=state if isinstance(state, Running) else None)
+    received, processed = rates(camera.pk, state=state)
     return {
         "id": camera.pk,
         "camera_id": camera.pk,

@@ -113,7 +113,9 @@ def verify(camera: Camera, method: str, path: str, meta: dict[str, str], body: b
             )
     except IntegrityError:
         raise SignatureError("nonce already used: replayed request") from None
-    Camera.objects.filter(pk=camera_id, signs_requests=False).update(signs_requests=True)
+    if not camera.signs_requests:  # sticky from the first signed request; one write, not one a frame
+        Camera.objects.filter(pk=camera_id, signs_requests=False).update(signs_requests=True)
+        camera.signs_requests = True
 
 
 def check_unsigned(camera: Camera) -> None:

@@ -132,14 +132,7 @@ def build_evidence_zip(case: Case, user: User, *, request: HttpRequest | None = 
     """The zip's bytes and the SHA-256 of its manifest; the export is audited."""
     files = evidence_files(case)
     files["metadata.json"] = json.dumps(metadata(case, user, sorted(files)), indent=2, ensure_ascii=False).encode()
-    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
-    listed = len(files)  # what SHA256SUMS lists, as verify_evidence counts it
-    files[MANIFEST] = manifest.encode()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(files.items()):
-            archive.writestr(name, data)
-    manifest_sha256 = hashlib.sha256(files[MANIFEST]).hexdigest()
+    data, manifest_sha256, listed = zip_with_manifest(files)
     record(
         "case.evidence_exported",
         case,
@@ -149,7 +142,19 @@ def build_evidence_zip(case: Case, user: User, *, request: HttpRequest | None = 
         files=listed,
         alert_id=case.alert_id,
     )
-    return buffer.getvalue(), manifest_sha256
+    return data, manifest_sha256
+
+
+def zip_with_manifest(files: dict[str, bytes]) -> tuple[bytes, str, int]:
+    """A zip of `files` and a SHA256SUMS listing each: the zip's bytes, the SHA-256 of SHA256SUMS (what the
+    audit entry keeps, so verify_evidence can find the export) and how many files SHA256SUMS lists."""
+    manifest = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            archive.writestr(name, data)
+        archive.writestr(MANIFEST, manifest)
+    return buffer.getvalue(), hashlib.sha256(manifest.encode()).hexdigest(), len(files)
 
 
 def verify_evidence_zip(data: bytes) -> dict[str, Any]:

@@ -80,7 +80,9 @@ def create_watchlist(
     branches: Iterable[Branch] | None = None,
     **fields: Any,
 ) -> Watchlist:
-    return save_watchlist(Watchlist(name=name, **fields), banks=banks, branches=branches, actor=actor, request=request)
+    return change_watchlist(
+        Watchlist(name=name), actor=actor, request=request, banks=banks, branches=branches, **fields
+    )
 
 
 def change_watchlist(

@@ -560,7 +560,7 @@ class ReferencePhotoAdmin(CuratorOnly, admin.ModelAdmin):
         if not is_curator(request):
             raise PermissionDenied
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip().isdigit()][:500]
-        photos = ReferencePhoto.objects.filter(pk__in=ids).only("id", "status", "rejection_code", "rejection_params")
+        photos = ReferencePhoto.objects.filter(pk__in=ids).only("id", "status", "rejection_code", "rejection_params", "rejection_reason")
         rows = [{"id": p.pk, "status": p.status, "rejection_reason": p.reason()} for p in photos]
         return JsonResponse({"photos": {str(r["id"]): r for r in rows}})
 

@@ -21,6 +21,8 @@ from django.utils import timezone
 from enrollment.reasons import problem
 
 MAX_ROWS = 10_000
+# What reading a damaged, truncated, encrypted or oddly compressed zip member raises.
+MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 
@@ -95,7 +97,7 @@ def check_zip(data: bytes) -> list[dict[str, Any]]:
             with archive.open(info) as member:
                 while member.read(1 << 20):
                     pass
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        except MEMBER_ERRORS:
             problems.append(problem("import.damaged_member", member=info.filename))
     return problems
 

@@ -22,7 +22,6 @@ it is created with the scope and threshold of the job's watchlist, and the repor
 import io
 import logging
 import zipfile
-import zlib
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -165,7 +164,7 @@ def _import_row(
             continue
         try:
             data = photos.read(member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError):
+        except archive.MEMBER_ERRORS:
             problems.append(problem("import.damaged_member", row=number, photo=photo_name, member=member.filename))
             continue
         try:

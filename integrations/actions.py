@@ -112,7 +112,8 @@ def add_webhook(
     created_by: str = "manage.py",
 ) -> tuple[Webhook, str]:
     """An endpoint of one bank or one police jurisdiction; returns it and its signing secret, shown once."""
-    from integrations.webhooks import check_url, encrypt_secret
+    from cameras.credentials import seal
+    from integrations.webhooks import check_url
 
     if bool(bank_name) == bool(jurisdiction):
         raise ValidationError("give a bank or a jurisdiction, not both")
@@ -125,7 +126,7 @@ def add_webhook(
         raise ValidationError(f"no bank named {bank_name!r}")
     secret = f"whsec_{secrets.token_urlsafe(32)}"
     webhook = Webhook.objects.create(
-        bank=bank, jurisdiction=jurisdiction.strip(), url=url, secret=encrypt_secret(secret), events=list(events)
+        bank=bank, jurisdiction=jurisdiction.strip(), url=url, secret=seal(secret), events=list(events)
     )
     record("webhook.added", webhook, actor_label=created_by, url=url, bank=bank_name, jurisdiction=jurisdiction)
     return webhook, secret

@@ -15,7 +15,6 @@ is failed (a bank administrator may replay it from the log).
    is due, claiming it the same way.
 """
 
-import base64
 import hashlib
 import hmac
 import ipaddress
@@ -25,7 +24,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,24 +31,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.log import record
+from cameras.credentials import unseal
 from integrations.models import WebhookAttempt, WebhookDelivery
 
 SIGNATURE_HEADER = "BankWatch-Signature"
 LEASE = timedelta(minutes=10)
 Status = WebhookDelivery.Status
-
-
-def _fernet() -> Fernet:
-    derived = hashlib.sha256(f"bankwatch-webhook-secrets:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(derived))
-
-
-def encrypt_secret(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
-
-
-def decrypt_secret(sealed: str) -> str:
-    return _fernet().decrypt(sealed.encode()).decode()
 
 
 def check_url(url: str) -> None:
@@ -108,7 +94,7 @@ def deliver(delivery_id: int) -> str | None:
         "User-Agent": "BankWatch-Webhooks/1",
         "BankWatch-Event": delivery.event_type,
         "BankWatch-Delivery": str(delivery.pk),
-        SIGNATURE_HEADER: sign(decrypt_secret(webhook.secret), body, int(time.time())),
+        SIGNATURE_HEADER: sign(unseal(webhook.secret, "webhook secret"), body, int(time.time())),
     }
     started = time.perf_counter()
     code: int | None = None

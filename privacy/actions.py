@@ -2,9 +2,7 @@
 (audit/log.py); the admin (privacy/admin.py) and the commands call them, nothing else writes."""
 
 import hashlib
-import io
 import json
-import zipfile
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +17,7 @@ from accounts.models import User
 from alerts.models import Alert
 from audit.log import record
 from audit.models import AuditEntry
+from cases.export import zip_with_manifest
 from cases.models import held_alert_ids
 from enrollment.models import CounterExample, GalleryVersion, Subject
 from organizations.models import Bank
@@ -228,12 +227,7 @@ def export_for_request(
         ],
     }
     files["metadata.json"] = json.dumps(metadata, indent=2, ensure_ascii=False).encode()
-    sums = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items()))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(files.items()):
-            archive.writestr(name, data)
-        archive.writestr("SHA256SUMS", sums)
+    data, manifest_sha256, listed = zip_with_manifest(files)
     with transaction.atomic():
         _answered(data_request, f"export of {len(subjects)} subject(s), {len(alerts)} alert(s)")
         record(
@@ -242,10 +236,10 @@ def export_for_request(
             actor=actor,
             actor_label="" if actor else "cli",
             request=request,
-            manifest_sha256=hashlib.sha256(sums.encode()).hexdigest(),
-            files=len(files),
+            manifest_sha256=manifest_sha256,
+            files=listed,
         )
-    return buffer.getvalue()
+    return data
 
 
 def delete_for_request(

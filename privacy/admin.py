@@ -26,7 +26,7 @@ from alerts.models import Alert
 from audit.log import record
 from bankwatch.biometrics import private
 from cases.actions import place_hold, release_hold
-from cases.models import LegalHold
+from cases.models import LegalHold, held_alert_ids
 from privacy import actions
 from privacy import report as reports
 from privacy.models import Breach, DataRequest, Notice, PrivacyReport
@@ -259,11 +259,7 @@ class DataRequestAdmin(OfficerOnly, admin.ModelAdmin):
             "subjects": data_request.found.get("subjects", []),
             "alerts": data_request.found.get("alerts", []),
             "counter_examples": data_request.found.get("counter_examples", []),
-            "held": set(
-                LegalHold.objects.filter(
-                    released_at__isnull=True, alert_id__in=data_request.found.get("alerts", [])
-                ).values_list("alert_id", flat=True)
-            ),
+            "held": set(held_alert_ids().filter(alert_id__in=data_request.found.get("alerts", []))),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/privacy/datarequest/answer.html", context)

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from recognition import covering, masking
+from recognition.blur import overlap
 from recognition.engine import Engine, Face
 from recognition.images import PHOTO_FORMATS, decode_image
 
@@ -143,15 +144,6 @@ def largest(faces: list[Face]) -> Face | None:
     return max(faces, key=lambda f: f.area) if faces else None
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[float, float, float, float]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    union = aw * ah + bw * bh - w * h
-    return w * h / union if union > 0 else 0.0
-
-
 def augment(
     image: NDArray[np.uint8], box: tuple[int, int, int, int], rng: np.random.Generator
 ) -> tuple[NDArray[np.uint8], tuple[float, float, float, float]]:
@@ -231,7 +223,7 @@ def build_samples(
             found = [
                 f
                 for f in engine.analyze(copy, min_confidence)
-                if _overlap(f.box, where) > 0.3 and covering.is_classifiable(f)
+                if overlap(f.box, where) > 0.3 and covering.is_classifiable(f)
             ]
             best = largest(found)
             if best is not None:
@@ -239,7 +231,7 @@ def build_samples(
         if synthetic and photo.label == "none" and len(face.landmarks) == 5:
             colour = masking.MASK_COLOURS[int(rng.integers(len(masking.MASK_COLOURS)))]
             drawn = masking.draw_synthetic_mask(image, face, colour)
-            again = largest([f for f in engine.analyze(drawn, min_confidence) if _overlap(f.box, face.box) > 0.3])
+            again = largest([f for f in engine.analyze(drawn, min_confidence) if overlap(f.box, face.box) > 0.3])
             if again is not None:
                 targets = {name: int(name == "mask") for name in covering.LABELS}
                 samples.append(Sample(index, "synthetic-mask", _features(drawn, again, kinds), targets))

@@ -58,7 +58,7 @@ def inbox(settings):
 
 
 @pytest.fixture
-def jobs_inline(monkeypatch, django_capture_on_commit_callbacks):
+def jobs_inline(monkeypatch):
     """Queued jobs run at once, after the (test's) commit, in this thread."""
     monkeypatch.setattr(actions, "enqueue", lambda name, *args: jobs.run(name, *args))
 
